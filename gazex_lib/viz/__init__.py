@@ -1,0 +1,1 @@
+"""Figures: functions that return matplotlib or plotly figures, never plt.show()."""

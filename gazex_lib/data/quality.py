@@ -127,7 +127,7 @@ def quality_report(ds, ids: Iterable[str] | None = None, progress: bool = True) 
     ids = list(ds.ids(discarded=None) if ids is None else ids)
     it = ids
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         it = tqdm(ids, desc="quality", unit="reading")
     frames = [reading_quality(ds, rid) for rid in it]

@@ -1,0 +1,28 @@
+"""Synthetic REFLACX + MIMIC-CXR(-JPG) data in the exact PhysioNet layouts, with planted truth.
+
+``make_dataset(root, n_readings=None, seed=0, config=None, progress=True)`` writes::
+
+    root/reflacx/main_data/metadata_phase_{1,2,3}.csv
+    root/reflacx/main_data/<id>/{fixations.csv, timestamps_transcription.csv, transcription.txt,
+                                 chest_bounding_box.csv, anomaly_location_ellipses.csv}
+    root/reflacx/gaze_data/<id>/gaze.csv          (empty folder for discarded readings)
+    root/mimic-cxr-jpg/files/pXX/pXXXXXXXX/sXXXXXXXX/<dicom_id>.jpg
+    root/mimic-cxr-jpg/mimic-cxr-2.0.0-{split,chexpert,metadata}.csv.gz
+    root/mimic-cxr/mimic_cxr_sectioned.csv
+    root/synthetic_truth.json, synthetic_truth_readings.jsonl, synthetic_truth_images.jsonl
+
+Five simulated radiologists R1-R5 (:mod:`.radiologists`) read procedural chest phantoms
+(:mod:`.phantom`) with planted findings (:mod:`.anatomy`): phases 1 and 2 have every image read
+by all five, phase 3 one reader per image. :func:`load_truth` returns the planted truth
+(reader habits, per-reading sentences/findings/gaze counts, images, multi-reader agreement).
+Same seed and config => byte-identical files. Bump :data:`GENERATOR_VERSION` whenever the
+output bytes change (it keys the dataset cache of :func:`gazex_lib.config.resolve_data_root`).
+"""
+from __future__ import annotations
+
+GENERATOR_VERSION = "1"
+
+from .config import SyntheticConfig  # noqa: E402
+from .dataset import load_truth, make_dataset, phase_counts, plan_dataset  # noqa: E402
+
+__all__ = ["GENERATOR_VERSION", "SyntheticConfig", "load_truth", "make_dataset", "phase_counts", "plan_dataset"]

@@ -23,7 +23,7 @@ RUN_ARGS := --profile $(PROFILE) --seed $(SEED) \
 	$(if $(MODEL_PATH),--model-path $(MODEL_PATH)) \
 	$(if $(OUTPUT_DIR),--output-dir $(OUTPUT_DIR))
 
-.PHONY: install data notebooks book test unit nbval browser-deps env-sync bench clean clean-data
+.PHONY: install data notebooks book test unit nbval browser-deps refresh-notebooks env-sync clean clean-data
 
 install: $(STAMP)
 
@@ -61,6 +61,10 @@ nbval: install data
 
 test: install browser-deps book
 	$(PY) -m pytest -q tests --nbval notebooks/ --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+## re-execute the committed notebooks in place (ci profile): the outputs nbval compares against
+refresh-notebooks: data
+	$(PY) -m gazex_lib.run refresh
 
 ## rewrite environment.yml from requirements.txt (tests/test_config.py checks they agree)
 env-sync: install

@@ -4,6 +4,8 @@
 * ``notebooks``: execute every ``notebooks/NN_*.ipynb`` in order with papermill, injecting the
   contract parameters (``profile, data_root, model_path, output_dir, seed``), into
   ``--executed-dir`` (the book renders those copies; the committed notebooks stay untouched).
+* ``refresh``: re-execute the committed notebooks in place with their default (ci) parameters,
+  so the outputs stored in git are the ones ``pytest --nbval`` compares against.
 * ``env-sync``: rewrite ``environment.yml`` from ``requirements.txt``.
 """
 from __future__ import annotations
@@ -55,6 +57,24 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """Execute each notebook in place (nbclient, no timing metadata, so diffs stay meaningful)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    for nb_path in notebook_paths():
+        if args.only and nb_path.name not in args.only:
+            continue
+        t0 = time.perf_counter()
+        nb = nbformat.read(nb_path, as_version=4)
+        NotebookClient(nb, kernel_name="python3", timeout=3600, record_timing=False,
+                       resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+        nb.metadata.pop("widgets", None)
+        nbformat.write(nb, nb_path)
+        print(f"{nb_path.name}: refreshed in {time.perf_counter() - t0:.1f} s", flush=True)
+    return 0
+
+
 def env_yaml(requirements: str) -> str:
     """``environment.yml`` text wrapping the pinned pip requirements (no conda-only pins)."""
     pins = [ln.strip() for ln in requirements.splitlines() if ln.strip() and not ln.startswith("#")]
@@ -88,8 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         if name == "notebooks":
             p.add_argument("--executed-dir", default=str(config.REPO_ROOT / "book" / "notebooks"))
     sub.add_parser("env-sync")
+    p = sub.add_parser("refresh")
+    p.add_argument("only", nargs="*", help="notebook file names (default: all)")
     args = parser.parse_args(argv)
-    handler = {"data": cmd_data, "notebooks": cmd_notebooks, "env-sync": cmd_env_sync}[args.command]
+    handler = {"data": cmd_data, "notebooks": cmd_notebooks, "env-sync": cmd_env_sync,
+               "refresh": cmd_refresh}[args.command]
     return handler(args)
 
 

@@ -38,8 +38,10 @@ def composition(metadata: pd.DataFrame, readers: pd.Series | None = None) -> dic
     out = {
         "phase_split": pd.crosstab(md["phase"], md["split"], margins=True, margins_name="total"),
         "phase_status": pd.crosstab(md["phase"], md["status"], margins=True, margins_name="total"),
-        "images": md.groupby("phase")["dicom_id"].nunique().rename("images").to_frame(),
     }
+    images = md.groupby("phase")["dicom_id"].nunique()
+    images.loc["total"] = md["dicom_id"].nunique()
+    out["images"] = images.rename("images").to_frame()
     if readers is not None:
         md = md.assign(reader=readers.reindex(md.index))
         out["reader_phase"] = pd.crosstab(md["reader"], md["phase"], margins=True, margins_name="total")
@@ -124,7 +126,8 @@ def data_exploration_results(ds, tables: dict, prevalence: pd.DataFrame, stats: 
         "n_discarded": int(md["eye_tracking_data_discarded"].sum()),
         "n_images": int(md["dicom_id"].nunique()),
         "readings_per_phase": {str(k): int(v) for k, v in per_phase.items()},
-        "images_per_phase": {str(k): int(v) for k, v in tables["images"]["images"].items()},
+        "images_per_phase": {str(k): int(v) for k, v in tables["images"]["images"].items()
+                             if k != "total"},
         "readings_per_split": {str(k): int(v) for k, v in md.groupby("split").size().items()},
         "readings_per_reader": ({str(k): int(v) for k, v in tables["reader_phase"]["total"].items()
                                  if k != "total"} if "reader_phase" in tables else None),

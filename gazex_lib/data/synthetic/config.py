@@ -118,6 +118,7 @@ MIN_SENTENCES = 3              # normal sentences fill up to this many
 # --- words ------------------------------------------------------------------------
 WORD_MS_MEDIAN = 280           # lognormal word duration (ms), sigma 0.3; with gaps ~2.5 words/s
 WORD_GAP_MS = (20, 150)
+MIN_READINGS_FOR_EDGE_CASES = 20  # from this size on, >= 1 reading with trailing words and one no-gaze sentence
 TRAILING_WORDS_PROB = 0.04     # words after the last '.' (no closing period)
 OTHER_FINDING_PROB = 0.04      # an "Other" free-text finding with its own sentence
 

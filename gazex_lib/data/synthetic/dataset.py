@@ -118,6 +118,14 @@ def plan_dataset(n: int, cfg: SyntheticConfig, seed: int) -> tuple[list[dict], l
         rd["discarded"] = True
         per_image[rd["image"]] = per_image.get(rd["image"], 0) + 1
         n_disc -= 1
+    # Guarantee the rare cases the readers must count (trailing words, a sentence without
+    # gaze) at least once in any dataset of C.MIN_READINGS_FOR_EDGE_CASES readings or more.
+    for rd in readings:
+        rd["force_trailing"] = rd["force_no_gaze"] = False
+    phase3 = [rd for rd in readings if rd["phase"] == 3 and not rd["discarded"]]
+    if n >= C.MIN_READINGS_FOR_EDGE_CASES and len(phase3) >= 2:
+        phase3[-1]["force_trailing"] = True
+        phase3[-2]["force_no_gaze"] = True
     return images, readings
 
 
@@ -236,7 +244,8 @@ def make_dataset(root: str | Path, n_readings: int | None = None, seed: int = 0,
                 rrng = np.random.default_rng(np.random.SeedSequence([seed, 2, plan["index"]]))
                 rd = simulate_reading(rrng, anatomy=anatomy, findings=findings, habits=READERS[plan["reader"]],
                                       phase=im["phase"], ppd=cfg.pixels_per_degree, rate=cfg.sampling_rate_hz,
-                                      discarded=plan["discarded"])
+                                      discarded=plan["discarded"], force_trailing=plan["force_trailing"],
+                                      force_no_gaze=plan["force_no_gaze"])
                 n_bytes += _write_reading(root, plan["id"], im["phase"], rd)
                 meta_rows[im["phase"]].append({
                     "id": plan["id"], "split": im["split"], "eye_tracking_data_discarded": plan["discarded"],

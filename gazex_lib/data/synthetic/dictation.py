@@ -130,9 +130,9 @@ def other_finding(rng: np.random.Generator) -> str:
     return ""
 
 
-def trailing_words(rng: np.random.Generator) -> list[str] | None:
+def trailing_words(rng: np.random.Generator, force: bool = False) -> list[str] | None:
     """Words dictated after the last period (no closing ``.``), or ``None``."""
-    if rng.random() < C.TRAILING_WORDS_PROB:
+    if rng.random() < C.TRAILING_WORDS_PROB or force:
         return str(rng.choice(TRAILING)).split(" ")
     return None
 

@@ -45,8 +45,13 @@ def _finding_region(f: dict) -> tuple[float, float, float, float, float]:
 
 
 def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: list[dict], habits: ReaderHabits,
-                     phase: int, ppd: float, rate: int, discarded: bool) -> Reading:
-    """Simulate one reader reading one film (see the module docstring)."""
+                     phase: int, ppd: float, rate: int, discarded: bool, force_trailing: bool = False,
+                     force_no_gaze: bool = False) -> Reading:
+    """Simulate one reader reading one film (see the module docstring).
+
+    ``force_trailing`` / ``force_no_gaze`` make the rare cases (words after the last period, a
+    sentence whose window holds no valid gaze) certain for this reading; the random draws are
+    made either way, so other readings are unaffected."""
     W, H = anatomy.width, anatomy.height
     reported, certainty = decide_report(rng, findings, habits)
     other = other_finding(rng)
@@ -117,7 +122,7 @@ def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: li
             for tf in truth["findings"]:
                 if tf["finding"] == s.finding:
                     tf["sentence_index"] = k
-    trailing = trailing_words(rng)
+    trailing = trailing_words(rng, force=force_trailing)
     if trailing:
         timed = time_words(rng, trailing, prev_end + float(rng.uniform(0.3, 1.0)))
         word_rows += timed
@@ -127,7 +132,7 @@ def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: li
     scan.look(regions["lungs"], until=int(np.ceil((prev_end + float(rng.uniform(*C.POST_DICTATION_S))) * rate)))
 
     lost = []
-    if len(s_truth) > 1 and rng.random() < C.NO_GAZE_SENTENCE_PROB:
+    if len(s_truth) > 1 and (rng.random() < C.NO_GAZE_SENTENCE_PROB or force_no_gaze):
         j = int(rng.integers(1, len(s_truth)))
         s_truth[j]["no_gaze"] = True
         lost.append((s_truth[j]["t_start_s"] - C.NO_GAZE_LEAD_S - 0.25, s_truth[j]["t_end_s"] + 0.25))

@@ -1,0 +1,24 @@
+"""Shared fixtures. Tests run with OMP_NUM_THREADS=1 and HF_HUB_OFFLINE=1 (set here too)."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+#: A small synthetic dataset: 1 + 1 multi-reader images (10 readings) and 12 phase-3 readings.
+SMALL_SYNTHETIC = {"n_readings": 22, "seed": 3,
+                   "config": {"image_size": [448, 560], "multi_reader_images": [1, 1]}}
+
+
+@pytest.fixture(scope="session")
+def small_synthetic(tmp_path_factory):
+    """``(root, summary)`` of a generated dataset shared by the integration tests."""
+    from gazex_lib.data.synthetic import make_dataset
+
+    root = tmp_path_factory.mktemp("small-synthetic")
+    summary = make_dataset(root, progress=False, **SMALL_SYNTHETIC)
+    return root, summary

@@ -43,9 +43,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--profile", default="ci", choices=["ci", "full"], help="whose synthetic section to use")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", type=Path, default=None, help="generate here and keep it")
+    ap.add_argument("--reflacx-phases", action="store_true",
+                    help="split phases in REFLACX proportions (multi_reader_images=None)")
     args = ap.parse_args(argv)
 
     syn = load_config(args.profile)["synthetic"]
+    if args.reflacx_phases:
+        syn["multi_reader_images"] = None
     n = args.n if args.n is not None else (REFLACX_READINGS if args.profile == "full" else syn["n_readings"])
     tmp = None
     if args.keep is None:

@@ -108,13 +108,17 @@ def make_anatomy(rng: np.random.Generator, width: int, height: int, enlarged_hea
     gap = (0.19 + j(0.006)) * W
     lungs = ((mid - gap, lung_cy, lung_rx, lung_ry), (mid + gap, lung_cy + 0.01 * H, lung_rx * 0.97, lung_ry))
     base = lung_cy + 0.82 * lung_ry
-    domes = ((base - 0.045 * H, 0.06 * H), (base - 0.03 * H, 0.06 * H))  # patient right dome higher
+    domes = ((base - 0.045 * H, 0.07 * H), (base - 0.03 * H, 0.07 * H))  # patient right dome higher
+    # cardiac silhouette: about 1/3 of its width left of the midline; CTR ~0.45 (enlarged ~0.6)
     scale = 1.0 if not enlarged_heart else 1.35 + j(0.04)
-    heart = (mid + (0.045 + j(0.005)) * W * scale, (0.585 + j(0.01)) * H,
-             (0.135 + j(0.006)) * W * scale, (0.105 + j(0.005)) * H * min(scale, 1.15))
+    hrx, hry = (0.165 + j(0.006)) * W * scale, (0.115 + j(0.005)) * H * min(scale, 1.15)
+    thorax = lungs[1][0] + 1.12 * lungs[1][2] - (lungs[0][0] - 1.12 * lungs[0][2])  # inner width at the bases
+    lo, hi = (0.285, 0.36) if enlarged_heart else (0.19, 0.25)  # CTR 0.57-0.72, or 0.38-0.5
+    hrx = float(np.clip(hrx, lo * thorax, hi * thorax))
+    heart = (mid + (0.055 + j(0.005)) * W * scale, domes[1][0] + 0.02 * H - hry + j(0.005) * H, hrx, hry)
     body = (mid, 0.56 * H, (0.47 + j(0.01)) * W, 0.62 * H)
-    xmin = lungs[0][0] - lung_rx - 0.015 * W
-    xmax = lungs[1][0] + lungs[1][2] + 0.015 * W
+    xmin = lungs[0][0] - 1.12 * lung_rx - 0.01 * W
+    xmax = lungs[1][0] + 1.12 * lungs[1][2] + 0.01 * W
     ymin = lung_cy - lung_ry - 0.02 * H
     ymax = max(domes[0][0] + domes[0][1], domes[1][0] + domes[1][1]) + 0.01 * H
     return Anatomy(width, height, lungs, domes, heart, (0.06 + j(0.004)) * W, mid, body,
@@ -237,7 +241,7 @@ def gaze_regions(a: Anatomy) -> dict[str, tuple[float, float, float, float, floa
         for z, v in _ZONE_V.items():
             x, y = a.lung_point(s, v, 0.1)
             out[f"{name}_{z}"] = (x, y, 0.45 * rx, 0.07 * H, 1.0 + 0.3 * list(_ZONE_V).index(z) + o)
-        x = cxx + (-1 if s == 0 else 1) * 0.7 * rx
+        x = cxx + (-1 if s == 0 else 1) * 0.85 * rx  # the lateral costophrenic angle
         out[f"{name}_costophrenic"] = (x, float(a.dome_y(s, x)) - 0.01 * H, 0.05 * W, 0.03 * H, 3.0 + o)
     out["hila"] = (a.spine_x, rcy, 0.16 * W, 0.05 * H, 1.5)
     out["heart"] = (a.heart[0], a.heart[1], 0.7 * a.heart[2], 0.6 * a.heart[3], 2.0)

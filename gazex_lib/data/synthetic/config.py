@@ -111,6 +111,8 @@ MAX_DISCARDS_PER_IMAGE = 2     # a multi-reader image keeps >= 3 readings with g
 PRE_DICTATION_S = (5.0, 20.0)  # gaze starts at -U(5, 20) s
 LOOK_S = (3.0, 7.0)            # gaze on a sentence's region before/while it is dictated
 SPEECH_ONSET = (0.35, 0.9)     # the first word starts after this share of the look
+COMPARE_PROB = 0.45           # a sentence's look is split with a comparison region (2 gaze foci)
+COMPARE_SPLIT = (0.45, 0.7)    # share of the look spent on the sentence's own region first
 PAUSE_S = (0.3, 1.5)           # after a sentence, before the next look begins
 POST_DICTATION_S = (1.0, 4.0)  # gaze ends this long after the last word
 MIN_SENTENCES = 3              # normal sentences fill up to this many

@@ -44,6 +44,16 @@ def _finding_region(f: dict) -> tuple[float, float, float, float, float]:
     return (cx, cy, max(0.6 * ax, 4.0), max(0.6 * ay, 4.0), 0.0)
 
 
+def _comparison_region(rng: np.random.Generator, region: tuple, regions: dict, width: int) -> tuple:
+    """Where a reader compares: the mirror image across the midline (the other lung), or, for
+    regions near the midline, another named region."""
+    cx, cy, ax, ay, order = region
+    if abs(cx - width / 2) > 0.12 * width:
+        return (width - cx, cy, ax, ay, order)
+    names = sorted(k for k in regions if k not in ("lungs", "bones", "apices", "bases"))
+    return regions[names[int(rng.integers(len(names)))]]
+
+
 def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: list[dict], habits: ReaderHabits,
                      phase: int, ppd: float, rate: int, discarded: bool, force_trailing: bool = False,
                      force_no_gaze: bool = False) -> Reading:
@@ -113,9 +123,18 @@ def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: li
         word_rows += timed
         prev_end = timed[-1][2]
         until = max(look_start + look, prev_end + float(rng.uniform(*C.PAUSE_S)))
-        scan.look(region, tag=tag, until=int(np.ceil(until * rate)))
+        compare = None
+        if rng.random() < C.COMPARE_PROB:
+            # comparison look (other side, or a named region): the window then holds >= 2 foci
+            compare = _comparison_region(rng, region, regions, W)
+            split = look_start + (until - look_start) * float(rng.uniform(*C.COMPARE_SPLIT))
+            scan.look(region, tag=tag, until=int(np.ceil(split * rate)))
+            scan.look(compare, tag=-1, until=int(np.ceil(until * rate)))
+        else:
+            scan.look(region, tag=tag, until=int(np.ceil(until * rate)))
         s_truth.append({"text": " ".join(s.tokens), "kind": s.kind, "finding": s.finding, "region": s.region,
                         "t_start_s": timed[0][1], "t_end_s": timed[-1][2], "no_gaze": False,
+                        "compare_center_px": None if compare is None else [float(compare[0]), float(compare[1])],
                         "word_index": [len(word_rows) - len(timed), len(word_rows) - 1]})
         if s.finding is not None:
             said_findings.append(s.finding)

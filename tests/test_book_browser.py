@@ -54,18 +54,19 @@ def test_intro_and_paper_map_render(chromium):
     assert "planned" in dom and "built" in dom
 
 
-def test_data_exploration_chapter_has_static_and_interactive_figures(chromium):
-    page = HTML / "notebooks" / "01_data_exploration.html"
+@pytest.mark.parametrize("chapter", ["01_data_exploration", "02_gaze_processing"])
+def test_chapter_has_static_and_interactive_figures(chromium, chapter):
+    page = HTML / "notebooks" / f"{chapter}.html"
     dom = chromium(page, "--dump-dom")
     # interactive plotly: each embedded div must have been drawn by plotly.js (an svg inside)
     divs = re.findall(r'class="plotly-graph-div[^"]*"', dom)
     drawn = re.findall(r'class="main-svg"', dom)
-    assert len(divs) >= 1, "no plotly figure in the data-exploration chapter"
+    assert len(divs) >= 1, f"no plotly figure in chapter {chapter}"
     assert len(drawn) >= len(divs), f"{len(divs)} plotly divs but only {len(drawn)} drawn svgs"
     # static matplotlib figures are embedded images
     assert len(re.findall(r"<img[^>]+(\.png|data:image/png)", dom)) >= 3
     # nothing is fetched from the network: no remote scripts
     assert not re.search(r'<script[^>]+src="https?://', dom)
-    shot = ROOT / "book" / "_build" / "screenshot_01.png"
+    shot = ROOT / "book" / "_build" / f"screenshot_{chapter[:2]}.png"
     chromium(page, f"--screenshot={shot}", "--window-size=1400,2400")
     assert shot.exists() and shot.stat().st_size > 10_000

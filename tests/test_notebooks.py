@@ -61,3 +61,23 @@ def test_data_exploration_on_a_given_data_root(small_synthetic, tmp_path):
     assert r["median_pixels_per_degree"] == pytest.approx(30, abs=1.0)
     assert 150 <= r["median_fixation_duration_ms"] <= 450
     assert r["example_reading"] in readings
+
+
+def test_gaze_processing_on_a_given_data_root(small_synthetic, tmp_path):
+    root, _ = small_synthetic
+    res = _run("02_gaze_processing.ipynb", tmp_path, data_root=str(root))
+    r = res["results"]
+    truth = load_truth(root)
+    kept = [t for t in truth["readings"].values() if not t["discarded"]]
+    n_sentences = sum(len(t["sentences"]) for t in kept)
+    # one holistic frame per sentence: frames and sentences stay aligned
+    assert r["n_sentences"] == r["n_holistic_frames"] == n_sentences
+    assert r["n_frames"] == r["n_holistic_frames"] + r["n_cluster_frames"]
+    assert r["sentences_by_status"].get("no_gaze", 0) == sum(s["no_gaze"] for t in kept for s in t["sentences"])
+    ex = r["example_dbscan_exactness"]
+    assert ex["windows_checked"] > 0 and ex["windows_identical"] == ex["windows_checked"]
+    count = r["keyframe_count"]
+    assert count["readings"] == len(kept)
+    assert count["extrapolated_frames"] == round(r["n_frames"] / len(kept) * 3032)
+    # the two map recipes look at the same places
+    assert r["map_recipe_correlation"] > 0.5

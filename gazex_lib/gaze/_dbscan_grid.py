@@ -22,10 +22,14 @@ Steps:
    an upper bound on the neighbour count) and an inner one (``S + tmax <= eps^2 - 2m``, a
    lower bound). Only pixels with ``inner < min_samples <= outer`` get an exact count.
 2. Core pixels are grouped by the part of the 3x3 neighbourhood inside the inner ellipse
-   (sure, symmetric edges) with ``scipy.ndimage.label``.
-3. Groups whose bounding boxes come within the ellipse reach of each other are tested
-   pairwise (cKDTree nearest neighbours on the nearby pixels only): a sure edge merges
-   them, hazard pairs are resolved by sklearn's neighbour sets (both directions).
+   (sure, symmetric edges) with ``scipy.ndimage.label``; when that leaves many groups, by
+   labelling the core mask dilated by an ellipse small enough that touching dilations imply
+   a sure edge between their centres.
+3. Links between groups: small groups (<= 64 pixels) check every core pixel's candidates
+   (outer-ellipse offsets, or a cKDTree), vectorised; pairs of larger groups whose bounding
+   boxes come within the ellipse reach are tested with cKDTree nearest neighbours on their
+   nearby pixels only. A sure edge merges two groups; tie pairs are resolved by sklearn's
+   neighbour sets in both directions (both -> merge, one -> one-way edge).
 4. Clusters are expanded as ``dbscan_inner`` does: groups in order of their lowest point
    index; with one-way hazard edges, a depth-first search over unlabelled groups.
 5. A non-core pixel takes the lowest label among the core pixels whose neighbourhood holds it
@@ -141,7 +145,7 @@ class _Grid:
                        [self.lr, self.lc]).astype(np.int64)
 
     def _candidates(self, q, among):
-        """Yield ``(qc, qi, p)``: points ``p`` (with ``among[p]``) possibly within eps of ``qc[qi]``.
+        """Yield ``(qc, qi, p)``: points ``p`` (``among[p]``) possibly within eps of ``qc[qi]``.
 
         Covers every pair with ``rd <= hi``: the outer-ellipse offsets around each query
         pixel, or (when that is many offsets for few pixels) a cKDTree on the features.
@@ -168,8 +172,9 @@ class _Grid:
         if pool.size == 0:
             return
         tree = cKDTree(self.F[pool])
-        for s in range(0, q.size, 4096):
-            qc = q[s:s + 4096]
+        step = max(16, _CHUNK // n_off)  # each query returns up to ~n_off points
+        for s in range(0, q.size, step):
+            qc = q[s:s + step]
             res = tree.query_ball_point(self.F[qc], self.r_net)
             lens = np.fromiter((len(x) for x in res), dtype=np.int64, count=qc.size)
             qi = np.repeat(np.arange(qc.size), lens)
@@ -214,15 +219,15 @@ class _Grid:
             return comp, np.full(n, -1, dtype=np.int64)
         core_idx = np.nonzero(core)[0]
         order = np.argsort(comp[core_idx], kind="stable")
-        members = np.split(core_idx[order], np.cumsum(np.bincount(comp[core_idx], minlength=k))[:-1])
+        sizes = np.bincount(comp[core_idx], minlength=k)
+        members = np.split(core_idx[order], np.cumsum(sizes)[:-1])
         objs = ndimage.find_objects(lab)
         rmin = np.array([o[0].start for o in objs]); rmax = np.array([o[0].stop - 1 for o in objs])
         cmin = np.array([o[1].start for o in objs]); cmax = np.array([o[1].stop - 1 for o in objs])
 
         parent = np.arange(k)
         hazards = []
-        size = np.bincount(comp[core_idx], minlength=k)
-        small = size <= _SMALL_GROUP
+        small = sizes <= _SMALL_GROUP
         if small.any():  # small groups: every core pixel's candidates, vectorised
             ea, eb = [], []
             for qc, qi, p in self._candidates(core_idx[small[comp[core_idx]]], core):

@@ -17,3 +17,13 @@ __all__ = [
     "plotly_html", "plotly_html_string", "quality_bar",
     "reset_plotly_embed", "scanpath_figure", "scanpath_plotly",
 ]
+
+from gazex_lib.viz.keyframes import (  # noqa: E402
+    attention_video_plotly, frames_strip, keyframe_stats_figure, recipe_comparison_figure,
+    window_steps_figure,
+)
+
+__all__ += [
+    "attention_video_plotly", "frames_strip", "keyframe_stats_figure",
+    "recipe_comparison_figure", "window_steps_figure",
+]

@@ -117,29 +117,38 @@ def side_by_side(n_readings: int, seed: int, profile: str) -> None:
           f"map_max_abs_diff={max(diffs):.3g} readings={len(ids)}")
 
 
-def at_scale(n: int, n_jobs: int, seed: int) -> None:
+def at_scale(n: int, n_jobs: int, seed: int, data_root: Path | None) -> None:
+    """Side (b) alone over a generated REFLACX-scale dataset (``data_root``: generate there once
+    and keep it; default: a temporary folder)."""
+    from gazex_lib.data.synthetic import make_dataset
     from gazex_lib.gaze.table import build_keyframe_table
 
     cfg = config.load_config("ci")
-    syn = dict(cfg["synthetic"], multi_reader_images=None)
-    with tempfile.TemporaryDirectory(prefix="gazex-keyframes-scale-") as tmp:
-        from gazex_lib.data.synthetic import make_dataset
-
+    syn = dict(cfg["synthetic"], multi_reader_images=None)   # REFLACX phase proportions
+    tmp = None
+    if data_root is None:
+        tmp = tempfile.TemporaryDirectory(prefix="gazex-keyframes-scale-")
+        data_root = Path(tmp.name) / "data"
+    if not (data_root / "COMPLETE").exists():
         t0 = time.perf_counter()
-        make_dataset(Path(tmp) / "data", n_readings=n, seed=seed, config=syn, progress=True)
+        make_dataset(data_root, n_readings=n, seed=seed, config=syn, progress=True)
+        (data_root / "COMPLETE").write_text("ok\n")
         print(f"generated {n} readings in {time.perf_counter() - t0:.0f} s", flush=True)
-        ds = load_reflacx(Path(tmp) / "data" / schema.REFLACX_DIR)
+    ds = load_reflacx(data_root / schema.REFLACX_DIR)
+    with tempfile.TemporaryDirectory(prefix="gazex-keyframes-out-") as out:
         t0 = time.perf_counter()
-        kt = build_keyframe_table(ds, Path(tmp) / "data" / schema.MIMIC_JPG_DIR, Path(tmp) / "out",
+        kt = build_keyframe_table(ds, data_root / schema.MIMIC_JPG_DIR, Path(out),
                                   KeyframeConfig.from_config(cfg), n_jobs=n_jobs, progress=True,
                                   use_cache=False)
         wall = time.perf_counter() - t0
-        rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        rss_kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
-        m = kt.manifest
-        print(f"keyframes --scale: readings={m['n_readings']} frames={m['n_frames']} "
-              f"sentences={m['n_sentences']} wall={wall / 60:.1f} min n_jobs={n_jobs} "
-              f"peak_rss_main={rss_self:.2f} GB peak_rss_worker={rss_kids:.2f} GB")
+    rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    rss_kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    m = kt.manifest
+    print(f"keyframes --scale: readings={m['n_readings']} frames={m['n_frames']} "
+          f"sentences={m['n_sentences']} wall={wall / 60:.1f} min n_jobs={n_jobs} "
+          f"peak_rss_main={rss_self:.2f} GB peak_rss_worker={rss_kids:.2f} GB")
+    if tmp is not None:
+        tmp.cleanup()
 
 
 def main(argv=None) -> int:
@@ -151,9 +160,11 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", action="store_true", help="REFLACX-scale run of gazex_lib alone")
     ap.add_argument("--n", type=int, default=3032, help="readings for --scale")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--data-root", type=Path, default=None,
+                    help="--scale: generate the dataset here once and keep it (default: temporary)")
     args = ap.parse_args(argv)
     if args.scale:
-        at_scale(args.n, args.jobs, args.seed)
+        at_scale(args.n, args.jobs, args.seed, args.data_root)
     else:
         side_by_side(args.readings, args.seed, args.profile)
     return 0

@@ -14,6 +14,8 @@ PYTHON     ?= python3
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# the real Qwen2 tokenizer, rebuilt offline from the qwen.tiktoken ranks of the dashscope wheel
+TOKENIZER := .cache/tokenizer/qwen2/tokenizer.json
 export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -23,9 +25,12 @@ RUN_ARGS := --profile $(PROFILE) --seed $(SEED) \
 	$(if $(MODEL_PATH),--model-path $(MODEL_PATH)) \
 	$(if $(OUTPUT_DIR),--output-dir $(OUTPUT_DIR))
 
-.PHONY: install data notebooks book test unit nbval browser-deps refresh-notebooks env-sync clean clean-data
 
-install: $(STAMP)
+.PHONY: install tokenizer data notebooks book test unit nbval browser-deps refresh-notebooks env-sync clean clean-data
+
+install: $(STAMP) $(TOKENIZER)
+
+tokenizer: $(TOKENIZER)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +38,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -r requirements.txt
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
 	touch $@
+
+$(TOKENIZER): $(STAMP)
+	$(PY) -m gazex_lib.model.tokenizer build
 
 ## the synthetic dataset (ci) or a check of DATA_ROOT (full)
 data: install

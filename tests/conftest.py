@@ -22,3 +22,16 @@ def small_synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("small-synthetic")
     summary = make_dataset(root, progress=False, **SMALL_SYNTHETIC)
     return root, summary
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer_dir():
+    """The real Qwen2 tokenizer, rebuilt offline (``gazex_lib.model.tokenizer``).
+
+    Built once into the cache (``.cache/tokenizer/qwen2``, about 3 s); if the ranks file is not
+    cached yet, pip downloads the 2.4 MB ``dashscope==2.0.2`` wheel first. A failure is an
+    error, never a skip.
+    """
+    from gazex_lib.model.tokenizer import ensure_tokenizer
+
+    return ensure_tokenizer()

@@ -1,0 +1,704 @@
+"""The training loop: LoRA (or full) fine-tuning of Qwen2-VL on chat records, on accelerate.
+
+``train(model, processor, records, config)`` reads top to bottom like the accelerate / nanoGPT
+examples: build the Accelerator, the data, the optimiser and the schedule; ``prepare`` them;
+optionally resume; then loop over epochs and batches with ``accelerator.accumulate``. The same
+code runs on CPU (ci), one GPU, or ``accelerate launch`` on several (no device is hard-coded;
+only the main process writes logs and files).
+
+Decisions, in one place:
+
+* **Loss.** The forward pass runs without ``labels``; the loss is computed here from the logits
+  with ``reduction="none"`` (:func:`token_losses`), so each sample's summed loss and its number
+  of label tokens are known. The loss that is back-propagated is the token mean over the
+  micro-batch (what transformers computes for ``labels=``; a test checks the two agree). With
+  gradient accumulation each micro-batch mean is divided by ``grad_accum`` (``accelerator``'s
+  rule), so an optimiser step minimises the mean of its micro-batch means.
+* **Per-task losses.** Summed token losses and token counts are accumulated per task over the
+  ``log_every`` window (and over processes) and logged as token-weighted means: the logged
+  ``loss`` is (sum of token losses) / (number of label tokens) over the window, ``loss_per_task``
+  the same restricted to each task's samples. Exact for any batch size, no extra forward pass.
+* **Data order.** :class:`EpochSampler` draws epoch ``e``'s permutation from a generator seeded
+  with ``seed + e``: the order is a pure function of (seed, epoch), identical on every process
+  (accelerate then shards the batches), and needs no generator state to resume.
+* **Checkpoints** (every ``ckpt_every`` optimiser steps, in ``<output_dir>/checkpoints/step-N``):
+  ``accelerator.save_state`` (optimiser, scheduler, the python / numpy / torch RNG states, the
+  accumulation counter) with the model's weights replaced by the **adapter only** (a PEFT
+  model's ``save_pretrained`` into ``adapter/``, via save / load hooks; a non-PEFT model is
+  saved whole by accelerate), plus ``trainer_state.json``: the data position (epoch, batches
+  consumed in it, optimiser step), the open log window, and the config.
+* **Exact resume.** ``resume_from`` (a checkpoint directory, or ``"latest"``) loads all of the
+  above, skips the batches already seen in the current epoch
+  (``accelerator.skip_first_batches``), and truncates ``train_log.jsonl`` to the checkpoint's
+  step. N steps in one go and N/2 + resume + N/2 give the same losses and weights (tested on
+  CPU to 1e-6).
+* **Determinism.** ``accelerate.utils.set_seed(seed)`` before anything random; with
+  ``deterministic=True`` also ``torch.use_deterministic_algorithms(True, warn_only=True)``.
+* **Outputs** (main process): ``train_log.jsonl`` (one JSON object per log / eval event),
+  ``train_config.json``, ``checkpoints/``, and the final ``adapter/`` (PEFT ``save_pretrained``
+  plus the processor), or ``model/`` for a model without adapters. A fresh run (no checkpoint
+  to resume) first removes an older run's ``train_log.jsonl`` and ``checkpoints/``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from gazex_lib.train.collator import IGNORE_INDEX, ChatCollator, split_batch
+
+LOG_FILE = "train_log.jsonl"
+STATE_FILE = "trainer_state.json"
+CONFIG_FILE = "train_config.json"
+CHECKPOINTS = "checkpoints"
+ADAPTER_DIR = "adapter"
+MODEL_DIR = "model"
+MIXED_PRECISION = ("no", "bf16")
+
+#: Config keys that fix the data order and the accumulation: a resume must not change them.
+RESUME_INVARIANT = ("seed", "batch_size", "grad_accum", "shuffle", "drop_last")
+
+
+# ---------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class TrainConfig:
+    """Every budget of a training run. Build it from ``configs/<profile>.yaml`` with
+    :meth:`from_dict` (unknown keys are an error, so a typo never falls back to a default).
+
+    * ``max_steps`` (optimiser steps) **or** ``epochs`` (may be fractional): exactly one.
+    * ``warmup_steps`` (if set) **or** ``warmup_ratio`` of the total steps; then cosine decay
+      to 0 (``transformers.get_cosine_schedule_with_warmup``).
+    * ``batch_size``: samples per micro-batch per process; ``grad_accum``: micro-batches per
+      optimiser step. Effective batch = batch_size × grad_accum × processes.
+    * ``max_grad_norm``: gradient clipping (``None`` = off). ``weight_decay`` applies to
+      trainable matrices only (parameters with ``ndim >= 2``).
+    * ``mixed_precision``: ``"no"`` or ``"bf16"`` (accelerate autocast).
+    * ``log_every`` / ``ckpt_every`` / ``eval_every``: in optimiser steps (``None`` or 0 = never;
+      a final log line and, with ``eval_records``, a final evaluation always happen).
+    * ``keep_checkpoints``: keep the newest N checkpoints (``None`` = all).
+    * ``max_length``: the collator's per-sample token limit (``None`` = none; never truncates).
+    """
+
+    output_dir: str
+    lr: float = 2e-4
+    max_steps: int | None = None
+    epochs: float | None = None
+    warmup_ratio: float = 0.0
+    warmup_steps: int | None = None
+    batch_size: int = 1
+    grad_accum: int = 1
+    weight_decay: float = 0.0
+    max_grad_norm: float | None = 1.0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    adam_eps: float = 1e-8
+    mixed_precision: str = "no"
+    log_every: int | None = 1
+    ckpt_every: int | None = None
+    keep_checkpoints: int | None = None
+    eval_every: int | None = None
+    eval_batch_size: int | None = None
+    seed: int = 0
+    max_length: int | None = None
+    shuffle: bool = True
+    drop_last: bool = False
+    num_workers: int = 0
+    deterministic: bool = False
+
+    def __post_init__(self):
+        self.output_dir = str(self.output_dir)
+        self.adam_betas = tuple(float(b) for b in self.adam_betas)
+        errors = []
+        if (self.max_steps is None) == (self.epochs is None):
+            errors.append(f"give exactly one of max_steps / epochs (got {self.max_steps!r} / "
+                          f"{self.epochs!r})")
+        if self.max_steps is not None and (int(self.max_steps) != self.max_steps or self.max_steps <= 0):
+            errors.append(f"max_steps must be a positive integer, got {self.max_steps!r}")
+        if self.epochs is not None and not self.epochs > 0:
+            errors.append(f"epochs must be positive, got {self.epochs!r}")
+        if not self.lr > 0:
+            errors.append(f"lr must be positive, got {self.lr!r}")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            errors.append(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
+        if self.warmup_steps is not None and self.warmup_steps < 0:
+            errors.append(f"warmup_steps must be >= 0, got {self.warmup_steps!r}")
+        for name in ("batch_size", "grad_accum"):
+            v = getattr(self, name)
+            if int(v) != v or v < 1:
+                errors.append(f"{name} must be a positive integer, got {v!r}")
+        for name in ("log_every", "ckpt_every", "eval_every", "keep_checkpoints",
+                     "eval_batch_size", "max_length"):
+            v = getattr(self, name)
+            if v is not None and (int(v) != v or v < 0):
+                errors.append(f"{name} must be a non-negative integer or None, got {v!r}")
+        if self.weight_decay < 0:
+            errors.append(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
+            errors.append(f"max_grad_norm must be positive or None, got {self.max_grad_norm!r}")
+        if self.mixed_precision not in MIXED_PRECISION:
+            errors.append(f"mixed_precision must be one of {MIXED_PRECISION}, got "
+                          f"{self.mixed_precision!r}")
+        if len(self.adam_betas) != 2 or not all(0 <= b < 1 for b in self.adam_betas):
+            errors.append(f"adam_betas must be two numbers in [0, 1), got {self.adam_betas!r}")
+        if self.num_workers < 0:
+            errors.append(f"num_workers must be >= 0, got {self.num_workers!r}")
+        if errors:
+            raise ValueError("invalid TrainConfig: " + "; ".join(errors))
+
+    @classmethod
+    def from_dict(cls, values: dict, **overrides) -> "TrainConfig":
+        """``TrainConfig(**values, **overrides)``, rejecting unknown keys by name."""
+        merged = {**dict(values or {}), **overrides}
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(merged) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig keys {unknown}; known: {sorted(known)}")
+        return cls(**merged)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["adam_betas"] = list(self.adam_betas)
+        return d
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns. ``log`` / ``eval`` are the entries of ``train_log.jsonl``
+    (after a resume: those before the checkpoint too). Under ``accelerate launch`` only the
+    main process reads them; the others get empty lists."""
+
+    output_dir: str
+    global_step: int
+    total_steps: int
+    epoch: int
+    final_loss: float | None
+    log: list[dict] = field(default_factory=list)
+    eval: list[dict] = field(default_factory=list)
+    checkpoints: list[str] = field(default_factory=list)
+    adapter_dir: str | None = None
+    seconds: float = 0.0
+    resumed_from: str | None = None
+
+    @property
+    def losses(self) -> dict[int, float]:
+        """``{step: loss}`` of the train log entries."""
+        return {e["step"]: e["loss"] for e in self.log}
+
+
+# ---------------------------------------------------------------------------- data
+
+
+class EpochSampler:
+    """Indices ``0..n-1``, shuffled per epoch by ``torch.Generator().manual_seed(seed + epoch)``
+    (or in order with ``shuffle=False``). ``set_epoch`` selects the epoch; accelerate calls it
+    too. No ``generator`` attribute, on purpose: accelerate has nothing to synchronise."""
+
+    def __init__(self, n: int, seed: int = 0, shuffle: bool = True):
+        self.n, self.seed, self.shuffle, self.epoch = int(n), int(seed), shuffle, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def order(self, epoch: int | None = None) -> list[int]:
+        import torch
+
+        epoch = self.epoch if epoch is None else epoch
+        if not self.shuffle:
+            return list(range(self.n))
+        g = torch.Generator().manual_seed(self.seed + epoch)
+        return torch.randperm(self.n, generator=g).tolist()
+
+    def __iter__(self):
+        return iter(self.order())
+
+    def __len__(self) -> int:
+        return self.n
+
+
+# ---------------------------------------------------------------------------- loss
+
+
+def token_losses(logits, labels):
+    """``(loss, per_sample_sum, per_sample_tokens)`` of next-token cross-entropy.
+
+    ``logits``: (B, L, V); ``labels``: (B, L) with ``-100`` where no loss is taken. Position t
+    predicts ``labels[t + 1]``. ``loss`` = sum / count over the whole micro-batch (float32),
+    equal to transformers' ``ForCausalLMLoss``; the per-sample tensors are detached. As in
+    transformers, the labels are shifted (not the logits), so the (B, L, V) logits are not
+    copied."""
+    import torch
+    import torch.nn.functional as F
+
+    b, length, vocab = logits.shape
+    shift_labels = F.pad(labels, (0, 1), value=IGNORE_INDEX)[:, 1:].to(logits.device)
+    tok = F.cross_entropy(logits.float().reshape(b * length, vocab), shift_labels.reshape(-1),
+                          ignore_index=IGNORE_INDEX, reduction="none").view(b, length)
+    mask = shift_labels != IGNORE_INDEX
+    per_sum = tok.sum(dim=1)          # ignored positions contribute exactly 0
+    per_n = mask.sum(dim=1)
+    loss = per_sum.sum() / per_n.sum().clamp(min=1).to(per_sum.dtype)
+    return loss, per_sum.detach(), per_n.detach().to(torch.float32)
+
+
+class LossWindow:
+    """Token-weighted loss sums per task since the last log line (on the device)."""
+
+    def __init__(self, tasks: Sequence[str], device):
+        import torch
+
+        self.tasks = list(tasks)
+        self.index = {t: i for i, t in enumerate(self.tasks)}
+        self.device = device
+        k = len(self.tasks)
+        self.loss_sum = torch.zeros(k, dtype=torch.float64, device=device)
+        self.label_tokens = torch.zeros(k, dtype=torch.float64, device=device)
+        self.samples = torch.zeros(k, dtype=torch.float64, device=device)
+        self.input_tokens = torch.zeros(1, dtype=torch.float64, device=device)
+        self.steps = 0
+        self.seconds = 0.0
+
+    def add(self, tasks, per_sum, per_n, input_tokens=0) -> None:
+        import torch
+
+        idx = torch.tensor([self.index[t] for t in tasks], device=self.device)
+        self.loss_sum.index_add_(0, idx, per_sum.to(self.device, torch.float64))
+        self.label_tokens.index_add_(0, idx, per_n.to(self.device, torch.float64))
+        self.samples.index_add_(0, idx, torch.ones(len(tasks), dtype=torch.float64, device=self.device))
+        self.input_tokens += torch.as_tensor(input_tokens).to(self.device, torch.float64)
+
+    def reduce(self, accelerator) -> dict:
+        """Sum over processes (a collective: every process must call it; ``accelerator=None``:
+        this process only) -> plain numbers."""
+        import torch
+
+        packed = torch.cat([self.loss_sum, self.label_tokens, self.samples, self.input_tokens])
+        if accelerator is not None and accelerator.num_processes > 1:
+            packed = accelerator.reduce(packed, reduction="sum")
+        k = len(self.tasks)
+        v = packed.tolist()
+        return {"loss_sum": v[:k], "label_tokens": v[k:2 * k], "samples": v[2 * k:3 * k],
+                "input_tokens": v[3 * k], "steps": self.steps, "seconds": self.seconds}
+
+    def load(self, totals: dict) -> None:
+        """Restore the (already reduced) totals saved in a checkpoint."""
+        import torch
+
+        k = len(self.tasks)
+        self.loss_sum = torch.tensor(totals["loss_sum"], dtype=torch.float64, device=self.device)
+        self.label_tokens = torch.tensor(totals["label_tokens"], dtype=torch.float64, device=self.device)
+        self.samples = torch.tensor(totals["samples"], dtype=torch.float64, device=self.device)
+        self.input_tokens = torch.tensor([totals["input_tokens"]], dtype=torch.float64, device=self.device)
+        self.steps, self.seconds = int(totals["steps"]), float(totals["seconds"])
+        assert len(self.loss_sum) == k
+
+    def reset(self) -> None:
+        self.loss_sum.zero_()
+        self.label_tokens.zero_()
+        self.samples.zero_()
+        self.input_tokens.zero_()
+        self.steps, self.seconds = 0, 0.0
+
+
+def summarize(totals: dict, tasks: Sequence[str]) -> dict:
+    """Token-weighted ``loss`` and ``loss_per_task`` (tasks with no tokens are left out)."""
+    n = sum(totals["label_tokens"])
+    out = {"loss": sum(totals["loss_sum"]) / n if n else float("nan"), "loss_per_task": {},
+           "samples_per_task": {}, "label_tokens_per_task": {}}
+    for t, s, k, m in zip(tasks, totals["loss_sum"], totals["label_tokens"], totals["samples"]):
+        if m:
+            out["samples_per_task"][t] = int(m)
+            out["label_tokens_per_task"][t] = int(k)
+        if k:
+            out["loss_per_task"][t] = s / k
+    out["label_tokens"] = int(n)
+    out["input_tokens"] = int(totals["input_tokens"])
+    return out
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+
+def _is_peft(model) -> bool:
+    try:
+        from peft import PeftModel
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(model, PeftModel)
+
+
+def _adapter_hooks(accelerator):
+    """Save / load hooks that store a PEFT model as its adapter (``adapter/``) instead of the
+    full state dict; other models are left to accelerate."""
+
+    def save_hook(models, weights, output_dir):
+        for i in reversed(range(len(models))):
+            model = accelerator.unwrap_model(models[i])
+            if _is_peft(model):
+                if accelerator.is_main_process:
+                    model.save_pretrained(os.path.join(output_dir, ADAPTER_DIR))
+                if i < len(weights):
+                    weights.pop(i)
+
+    def load_hook(models, input_dir):
+        from peft import set_peft_model_state_dict
+        from peft.utils import load_peft_weights
+
+        for i in reversed(range(len(models))):
+            model = accelerator.unwrap_model(models[i])
+            if _is_peft(model):
+                adapter_dir = os.path.join(input_dir, ADAPTER_DIR)
+                state = load_peft_weights(adapter_dir, device="cpu")  # copied into place
+                result = set_peft_model_state_dict(model, state)
+                if result.unexpected_keys:
+                    raise RuntimeError(f"{adapter_dir}: unexpected adapter keys "
+                                       f"{result.unexpected_keys[:5]}")
+                models.pop(i)
+
+    accelerator.register_save_state_pre_hook(save_hook)
+    accelerator.register_load_state_pre_hook(load_hook)
+
+
+def list_checkpoints(output_dir) -> list[Path]:
+    """Checkpoint directories under ``<output_dir>/checkpoints``, oldest first."""
+    root = Path(output_dir) / CHECKPOINTS
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and (p / STATE_FILE).is_file()]
+    return sorted(found, key=lambda p: json.loads((p / STATE_FILE).read_text())["global_step"])
+
+
+def resolve_checkpoint(resume_from, output_dir) -> Path | None:
+    """``None`` -> None; ``"latest"`` -> the newest checkpoint in ``output_dir`` (None if there
+    is none: a fresh start); a path -> that directory (which must hold ``trainer_state.json``)."""
+    if resume_from is None:
+        return None
+    if str(resume_from) == "latest":
+        found = list_checkpoints(output_dir)
+        return found[-1] if found else None
+    path = Path(resume_from)
+    if not (path / STATE_FILE).is_file():
+        raise FileNotFoundError(f"{path} is not a checkpoint of gazex_lib.train (no {STATE_FILE})")
+    return path
+
+
+def _save_checkpoint(accelerator, config: TrainConfig, state: dict, window_totals: dict) -> Path:
+    path = Path(config.output_dir) / CHECKPOINTS / f"step-{state['global_step']:06d}"
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(path))
+    if accelerator.is_main_process:
+        payload = {**state, "window": window_totals, "config": config.to_dict()}
+        (path / STATE_FILE).write_text(json.dumps(payload, indent=1))
+        if config.keep_checkpoints:
+            for old in list_checkpoints(config.output_dir)[:-config.keep_checkpoints]:
+                shutil.rmtree(old)
+    accelerator.wait_for_everyone()
+    return path
+
+
+def _check_resume_config(saved: dict, config: TrainConfig, n_records: int, path) -> None:
+    bad = {k: (saved["config"].get(k), getattr(config, k)) for k in RESUME_INVARIANT
+           if saved["config"].get(k) != getattr(config, k)}
+    if saved.get("n_records") != n_records:
+        bad["n_records"] = (saved.get("n_records"), n_records)
+    if bad:
+        raise ValueError(f"cannot resume exactly from {path}: {bad} (checkpoint, now) differ")
+    changed = {k: (v, getattr(config, k)) for k, v in saved["config"].items()
+               if k not in RESUME_INVARIANT and k != "output_dir" and hasattr(config, k)
+               and (list(getattr(config, k)) if isinstance(getattr(config, k), tuple) else getattr(config, k)) != v}
+    if changed:
+        warnings.warn(f"resuming from {path} with changed settings {changed}", stacklevel=3)
+
+
+# ---------------------------------------------------------------------------- logging
+
+
+def _append_jsonl(path: Path, entry: dict) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry) + "\n")
+
+
+def read_log(output_dir, kind: str | None = None) -> list[dict]:
+    """The entries of ``<output_dir>/train_log.jsonl`` (``kind="train"`` / ``"eval"`` filters)."""
+    path = Path(output_dir) / LOG_FILE
+    if not path.is_file():
+        return []
+    entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [e for e in entries if kind is None or e.get("kind") == kind]
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Keep only the entries up to ``step`` (a resumed run rewrites what came after)."""
+    if path.is_file():
+        keep = [line for line in path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= step]
+        path.write_text("".join(line + "\n" for line in keep))
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def evaluate(model, loader, accelerator, tasks: Sequence[str]) -> dict:
+    """Token-weighted eval loss overall and per task over ``loader`` (prepared), all processes.
+
+    Per-sample sums are gathered with ``gather_for_metrics``, which drops the samples that
+    accelerate repeats to give every process an equal last batch: each record counts once."""
+    import torch
+
+    window = LossWindow(tasks, accelerator.device)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for batch in loader:
+            inputs, meta = split_batch(batch)
+            out = model(**inputs, use_cache=False)
+            _, per_sum, per_n = token_losses(out.logits, meta["labels"])
+            task_idx = torch.tensor([window.index[t] for t in meta["task"]], device=per_sum.device)
+            per_sum, per_n, task_idx = accelerator.gather_for_metrics((per_sum, per_n, task_idx))
+            window.add([tasks[i] for i in task_idx.tolist()], per_sum, per_n)
+    model.train(was_training)
+    return summarize(window.reduce(None), tasks)  # gathered: every process holds the totals
+
+
+# ---------------------------------------------------------------------------- the loop
+
+
+def _build_optimizer(model, config: TrainConfig):
+    import torch
+
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    if not decay and not no_decay:
+        raise ValueError("the model has no trainable parameters (apply_lora first?)")
+    groups = [{"params": decay, "weight_decay": config.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr,
+                             betas=config.adam_betas, eps=config.adam_eps)
+
+
+def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
+          eval_records: Sequence[dict] | None = None, resume_from=None, progress: bool = True,
+          collator: ChatCollator | None = None, resolve=None,
+          stop_after: int | None = None) -> TrainResult:
+    """Train ``model`` (LoRA applied or not) on chat ``records``; see the module docstring.
+
+    * ``config``: a :class:`TrainConfig` (or a dict for :meth:`TrainConfig.from_dict`).
+    * ``eval_records``: evaluated every ``eval_every`` steps and at the end (loss per task).
+    * ``resume_from``: a checkpoint directory, ``"latest"`` (the newest in ``output_dir``, or a
+      fresh start if none), or ``None``.
+    * ``collator``: default ``ChatCollator(processor, max_length=config.max_length,
+      resolve=resolve)``; ``resolve`` resolves lazy media (``gazex_lib.tasks.RecordResolver``).
+    * ``stop_after``: end this call after that optimiser step, as a pre-empted job would, with
+      a checkpoint there (the schedule still spans the whole run); resume with
+      ``resume_from="latest"``. The adapter is then not written to ``adapter/``.
+    """
+    import torch
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from torch.utils.data import DataLoader
+    from tqdm.auto import tqdm
+    from transformers import get_cosine_schedule_with_warmup
+
+    if isinstance(config, dict):
+        config = TrainConfig.from_dict(config)
+    records = list(records)
+    if not records:
+        raise ValueError("no training records")
+    output_dir = Path(config.output_dir)
+    t_start = time.perf_counter()
+
+    # -- accelerator, seeds
+    accelerator = Accelerator(mixed_precision=config.mixed_precision,
+                              gradient_accumulation_steps=config.grad_accum)
+    set_seed(config.seed)
+    if config.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    if accelerator.is_main_process:
+        output_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- data: a seeded per-epoch order, batches collated (rendered, masked, checked) on the fly
+    collator = collator or ChatCollator(processor, max_length=config.max_length, resolve=resolve)
+    tasks = sorted({r.get("task", "") for r in records}
+                   | {r.get("task", "") for r in (eval_records or [])})
+    sampler = EpochSampler(len(records), seed=config.seed, shuffle=config.shuffle)
+    loader = DataLoader(records, batch_size=config.batch_size, sampler=sampler,
+                        collate_fn=collator, num_workers=config.num_workers,
+                        drop_last=config.drop_last,
+                        generator=torch.Generator().manual_seed(config.seed))
+    eval_loader = None
+    if eval_records:
+        eval_loader = DataLoader(list(eval_records),
+                                 batch_size=config.eval_batch_size or config.batch_size,
+                                 shuffle=False, collate_fn=collator, num_workers=config.num_workers)
+
+    # -- optimiser over trainable parameters only; warmup + cosine schedule
+    optimizer = _build_optimizer(model, config)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    if eval_loader is not None:
+        eval_loader = accelerator.prepare(eval_loader)
+    batches_per_epoch = len(loader)
+    if batches_per_epoch == 0:
+        raise ValueError(f"{len(records)} records give no batch of {config.batch_size} per process")
+    steps_per_epoch = math.ceil(batches_per_epoch / config.grad_accum)
+    total_steps = config.max_steps or max(1, math.ceil(config.epochs * steps_per_epoch))
+    warmup = (config.warmup_steps if config.warmup_steps is not None
+              else round(config.warmup_ratio * total_steps))
+    # accelerate steps a prepared scheduler once per process per optimiser step
+    scheduler = get_cosine_schedule_with_warmup(optimizer, warmup * accelerator.num_processes,
+                                                total_steps * accelerator.num_processes)
+    scheduler = accelerator.prepare(scheduler)
+    _adapter_hooks(accelerator)
+
+    # -- where we are in the data: fresh, or from a checkpoint
+    state = {"epoch": 0, "batch_in_epoch": 0, "global_step": 0, "seconds": 0.0,
+             "n_records": len(records), "total_steps": total_steps}
+    window = LossWindow(tasks, accelerator.device)
+    ckpt = resolve_checkpoint(resume_from, output_dir)
+    if ckpt is not None:
+        saved = json.loads((ckpt / STATE_FILE).read_text())
+        _check_resume_config(saved, config, len(records), ckpt)
+        accelerator.load_state(str(ckpt))
+        state.update({k: saved[k] for k in ("epoch", "batch_in_epoch", "global_step", "seconds")})
+        if accelerator.is_main_process:
+            window.load(saved["window"])
+    log_path = output_dir / LOG_FILE
+    if accelerator.is_main_process:
+        if ckpt is None:  # a fresh run: no stale log lines or checkpoints from an older run
+            log_path.unlink(missing_ok=True)
+            shutil.rmtree(output_dir / CHECKPOINTS, ignore_errors=True)
+        else:
+            _truncate_log(log_path, state["global_step"])
+        (output_dir / CONFIG_FILE).write_text(json.dumps(
+            {**config.to_dict(), "total_steps": total_steps, "warmup_steps": warmup,
+             "batches_per_epoch": batches_per_epoch, "num_processes": accelerator.num_processes,
+             "tasks": tasks}, indent=1))
+
+    def log_window(kind_extra: dict | None = None) -> None:
+        totals = window.reduce(accelerator)  # collective
+        if accelerator.is_main_process and totals["steps"]:
+            entry = {"kind": "train", "step": state["global_step"], "epoch": state["epoch"],
+                     "lr": scheduler.get_last_lr()[0], **summarize(totals, tasks),
+                     "steps": totals["steps"], "seconds": round(state["seconds"], 3),
+                     "step_seconds": round(totals["seconds"] / totals["steps"], 4),
+                     **(kind_extra or {})}
+            _append_jsonl(log_path, entry)
+            bar.set_postfix(loss=f"{entry['loss']:.4f}", lr=f"{entry['lr']:.2e}")
+        window.reset()
+
+    def run_eval() -> None:
+        result = evaluate(model, eval_loader, accelerator, tasks)
+        if accelerator.is_main_process:
+            _append_jsonl(log_path, {"kind": "eval", "step": state["global_step"],
+                                     "eval_loss": result["loss"],
+                                     "eval_loss_per_task": result["loss_per_task"],
+                                     "samples_per_task": result["samples_per_task"],
+                                     "label_tokens_per_task": result["label_tokens_per_task"],
+                                     "label_tokens": result["label_tokens"]})
+
+    checkpoints = [str(p) for p in list_checkpoints(output_dir)] if ckpt is not None else []
+    bar = tqdm(total=total_steps, initial=state["global_step"], desc="train", dynamic_ncols=True,
+               disable=not (progress and accelerator.is_local_main_process))
+    grad_norm = None
+    stopped = False
+    model.train()
+    t_step = time.perf_counter()
+
+    # -- the loop: epochs, then micro-batches; an optimiser step every grad_accum of them
+    while state["global_step"] < total_steps and not stopped:
+        sampler.set_epoch(state["epoch"])
+        if hasattr(loader, "set_epoch"):  # accelerate's loaders call set_epoch(iteration) too
+            loader.set_epoch(state["epoch"])
+        batches = (accelerator.skip_first_batches(loader, state["batch_in_epoch"])
+                   if state["batch_in_epoch"] else loader)
+        for batch in batches:
+            inputs, meta = split_batch(batch)
+            with accelerator.accumulate(model):
+                out = model(**inputs, use_cache=False)
+                loss, per_sum, per_n = token_losses(out.logits, meta["labels"])
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and config.max_grad_norm:
+                    grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            window.add(meta["task"], per_sum, per_n, inputs["attention_mask"].sum())
+            state["batch_in_epoch"] += 1
+            if not accelerator.sync_gradients:
+                continue
+            # one optimiser step done
+            now = time.perf_counter()
+            window.steps += 1
+            window.seconds += now - t_step
+            state["seconds"] += now - t_step
+            t_step = now
+            state["global_step"] += 1
+            step = state["global_step"]
+            bar.update(1)
+            if step == total_steps or (config.log_every and step % config.log_every == 0):
+                extra = {"grad_norm": float(grad_norm)} if grad_norm is not None else {}
+                log_window(extra)
+            if eval_loader is not None and config.eval_every and step % config.eval_every == 0:
+                run_eval()
+            if config.ckpt_every and step % config.ckpt_every == 0:
+                path = _save_checkpoint(accelerator, config, state, window.reduce(accelerator))
+                checkpoints = [c for c in checkpoints if Path(c).exists()] + [str(path)]
+            if stop_after is not None and step >= stop_after and step < total_steps:
+                if not (config.ckpt_every and step % config.ckpt_every == 0):
+                    path = _save_checkpoint(accelerator, config, state, window.reduce(accelerator))
+                    checkpoints.append(str(path))
+                stopped = True
+                break
+            t_step = time.perf_counter()
+            if step >= total_steps:
+                break
+        else:  # the epoch ran out: the next one starts from its first batch
+            state["epoch"] += 1
+            state["batch_in_epoch"] = 0
+    bar.close()
+
+    # -- final evaluation and the adapter (+ processor) for evaluation notebooks
+    final_dir = None
+    if not stopped:
+        if eval_loader is not None and not (config.eval_every
+                                            and state["global_step"] % config.eval_every == 0):
+            run_eval()
+        accelerator.wait_for_everyone()
+        unwrapped = accelerator.unwrap_model(model)
+        final_dir = output_dir / (ADAPTER_DIR if _is_peft(unwrapped) else MODEL_DIR)
+        if accelerator.is_main_process:
+            unwrapped.save_pretrained(str(final_dir), is_main_process=True)
+            processor.save_pretrained(str(final_dir))
+        accelerator.wait_for_everyone()
+    seconds = time.perf_counter() - t_start
+    log = read_log(output_dir, "train") if accelerator.is_main_process else []
+    result = TrainResult(
+        output_dir=str(output_dir), global_step=state["global_step"], total_steps=total_steps,
+        epoch=state["epoch"], final_loss=log[-1]["loss"] if log else None, log=log,
+        eval=read_log(output_dir, "eval") if accelerator.is_main_process else [],
+        checkpoints=[c for c in checkpoints if Path(c).exists()], adapter_dir=str(final_dir) if final_dir else None,
+        seconds=seconds, resumed_from=str(ckpt) if ckpt is not None else None)
+    accelerator.free_memory()
+    return result
+
+
+def config_from_profile(cfg: dict, output_dir, **overrides) -> TrainConfig:
+    """``TrainConfig`` from a loaded profile (``gazex_lib.config.load_config``): its ``train``
+    section, the profile's ``seed``, and ``output_dir``; ``overrides`` win."""
+    section = dict(cfg.get("train") or {})
+    if not section:
+        raise KeyError("the profile has no 'train' section")
+    section.setdefault("seed", cfg.get("seed", 0))
+    return TrainConfig.from_dict(section, output_dir=str(output_dir), **overrides)
+
+
+__all__ = ["TrainConfig", "TrainResult", "EpochSampler", "train", "evaluate", "token_losses",
+           "read_log", "list_checkpoints", "resolve_checkpoint", "config_from_profile"]

@@ -135,7 +135,7 @@ def test_padding_is_masked_right_for_training_left_for_generation(collator, proc
     assert batch["attention_mask"][0, :n_short].eq(1).all()
     assert batch["labels"][0, n_short:].eq(IGNORE_INDEX).all()
     assert batch["mm_token_type_ids"][0, n_short:].eq(0).all()
-    assert processor.tokenizer.decode(batch["labels"][0][batch["labels"][0] != -100]) == "Yes.<|im_end|>"
+    assert processor.tokenizer.decode(labelled_spans(batch["labels"][0])[0]) == "Yes.<|im_end|>"
     assert batch["task"] == [short["task"], long["task"]]
     assert batch["record_id"] == ["rec0", "rec1"]
     assert batch["image_grid_thw"].shape == (2, 3) and batch["video_grid_thw"].shape == (2, 3)
@@ -148,7 +148,8 @@ def test_padding_is_masked_right_for_training_left_for_generation(collator, proc
         assert mask[-1] == 1
     # the same prompts, so equal lengths: pad the second one differently to see left padding
     gen2 = collate_for_generation(processor, [make_record(0, question="Q?"), long])
-    assert gen2["attention_mask"][0, 0] == 0 and gen2["input_ids"][0, 0] == processor.tokenizer.pad_token_id
+    assert gen2["attention_mask"][0, 0] == 0
+    assert gen2["input_ids"][0, 0] == processor.tokenizer.pad_token_id
 
 
 def test_mask_prompt_false_keeps_text_not_visual_tokens(processor):
@@ -227,7 +228,7 @@ def test_records_from_the_tasks_package_resolve_and_collate(processor):
     tasks.validate_record(rec)
     resolver = tasks.RecordResolver(lambda rid: stack, lambda rid: film)
     batch = ChatCollator(processor, resolve=resolver)([rec])
-    assert processor.tokenizer.decode(batch["labels"][0][batch["labels"][0] != -100]) == "2, 1, 3<|im_end|>"
+    assert processor.tokenizer.decode(labelled_spans(batch["labels"][0])[0]) == "2, 1, 3<|im_end|>"
     assert batch["video_grid_thw"].tolist() == [[1, 4, 4]]
 
 
@@ -235,19 +236,19 @@ def test_records_from_the_tasks_package_resolve_and_collate(processor):
 
 
 def test_token_losses_match_transformers(collator, base_model):
-    batch = collator([make_record(0), make_record(1, answer="A longer answer here.")])
+    recs = [make_record(0), make_record(1, answer="A longer answer here.")]
+    batch = collator(recs)
     inputs, meta = split_batch(batch)
     with torch.no_grad():
         out = base_model(**inputs, labels=meta["labels"], use_cache=False)
         loss, per_sum, per_n = token_losses(out.logits, meta["labels"])
-        single = [base_model(**split_batch(collator([r]))[0], use_cache=False) for r in
-                  (make_record(0), make_record(1, answer="A longer answer here."))]
-    assert abs(float(loss) - float(out.loss)) < 1e-5
-    assert per_n.tolist() == [float((meta["labels"][i, 1:] != -100).sum()) for i in range(2)]
-    for i, o in enumerate(single):  # a sample's summed loss does not depend on its batch mates
-        lab = collator([(make_record(0), make_record(1, answer="A longer answer here."))[i]])["labels"]
-        _, s, _ = token_losses(o.logits, lab)
-        assert abs(float(s[0]) - float(per_sum[i])) < 1e-3
+        assert abs(float(loss) - float(out.loss)) < 1e-5
+        assert per_n.tolist() == [float((meta["labels"][i, 1:] != -100).sum()) for i in range(2)]
+        for i, rec in enumerate(recs):  # a sample's summed loss does not depend on its batch mates
+            alone, alone_meta = split_batch(collator([rec]))
+            o = base_model(**alone, use_cache=False)
+            _, s, _ = token_losses(o.logits, alone_meta["labels"])
+            assert abs(float(s[0]) - float(per_sum[i])) < 1e-3
 
 
 # ---------------------------------------------------------------------------- config, sampler
@@ -339,7 +340,8 @@ def test_per_task_log_eval_and_checkpoint_contents(tmp_path, processor, base_mod
         assert set(e) >= {"step", "lr", "loss", "loss_per_task", "samples_per_task",
                           "label_tokens", "input_tokens", "seconds", "step_seconds", "grad_norm"}
         assert sum(e["samples_per_task"].values()) == 2            # batch size 2, one step
-        total = sum(e["loss_per_task"][t] * e["label_tokens_per_task"][t] for t in e["loss_per_task"])
+        total = sum(e["loss_per_task"][t] * e["label_tokens_per_task"][t]
+                    for t in e["loss_per_task"])
         assert abs(total / e["label_tokens"] - e["loss"]) < 1e-9
         for t, n in e["samples_per_task"].items():
             seen[t] = seen.get(t, 0) + n
@@ -390,3 +392,13 @@ def test_resume_refuses_a_different_data_order(tmp_path, processor, base_model):
         train(fresh_lora(base_model), processor, records,
               _config(tmp_path, max_steps=2, ckpt_every=1, batch_size=1),
               progress=False, resume_from="latest")
+
+
+def test_profiles_have_valid_train_sections(tmp_path):
+    from gazex_lib import config
+    from gazex_lib.train.loop import config_from_profile
+
+    ci = config_from_profile(config.load_config("ci"), tmp_path)
+    full = config_from_profile(config.load_config("full"), tmp_path)
+    assert ci.mixed_precision == "no" and ci.max_length is not None
+    assert full.mixed_precision == "bf16" and full.output_dir == str(tmp_path)

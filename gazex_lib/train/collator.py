@@ -46,7 +46,9 @@ class RecordFormatError(ValueError):
 
 
 def _record_id(record, i: int) -> str:
-    return str(record.get("id", f"<record {i} of the batch>")) if isinstance(record, dict) else f"<{i}>"
+    if not isinstance(record, dict):
+        return f"<{i}>"
+    return str(record.get("id", f"<record {i} of the batch>"))
 
 
 def _is_reference(obj) -> bool:
@@ -105,7 +107,8 @@ class ChatCollator:
         self.padding_side = padding_side
         tok = processor.tokenizer
         self.ids = special_token_ids(tok)
-        self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else self.ids["<|endoftext|>"]
+        self.pad_token_id = (tok.pad_token_id if tok.pad_token_id is not None
+                             else self.ids["<|endoftext|>"])
         self.merge_size = int(getattr(processor.image_processor, "merge_size", 2))
 
     # ------------------------------------------------------------------ one sample
@@ -138,9 +141,10 @@ class ChatCollator:
                     "pass resolve=gazex_lib.tasks.RecordResolver(keyframe_table, film_loader) "
                     "to the collator")
             raise RecordFormatError(f"record {rid!r}: media still unresolved after resolve()")
-        n_img, n_vid = _count_items(record["messages"], "image"), _count_items(record["messages"], "video")
-        if self.for_generation and record["messages"] and record["messages"][-1].get("role") == "assistant":
-            last = record["messages"][-1:]
+        messages = record["messages"]
+        n_img, n_vid = _count_items(messages, "image"), _count_items(messages, "video")
+        if self.for_generation and messages and messages[-1].get("role") == "assistant":
+            last = messages[-1:]
             n_img -= _count_items(last, "image")
             n_vid -= _count_items(last, "video")
         if n_img != len(images) or n_vid != len(videos):
@@ -195,7 +199,8 @@ class ChatCollator:
             for start, end in spans:
                 labels[start:end] = ids[start:end]
         else:
-            visual = torch.isin(ids, torch.tensor([self.ids["<|image_pad|>"], self.ids["<|video_pad|>"]]))
+            pads = torch.tensor([self.ids["<|image_pad|>"], self.ids["<|video_pad|>"]])
+            visual = torch.isin(ids, pads)
             labels = torch.where(visual, labels, ids)
         return labels
 
@@ -305,7 +310,8 @@ def _runs(row, token: int) -> list[int]:
     hit = (row == token).to(torch.int8)
     if not bool(hit.any()):
         return []
-    edges = torch.diff(torch.cat([torch.zeros(1, dtype=torch.int8), hit, torch.zeros(1, dtype=torch.int8)]))
+    zero = torch.zeros(1, dtype=torch.int8)
+    edges = torch.diff(torch.cat([zero, hit, zero]))
     starts = torch.nonzero(edges == 1).flatten()
     ends = torch.nonzero(edges == -1).flatten()
     return (ends - starts).tolist()
@@ -322,7 +328,8 @@ def check_vision_tokens(input_ids, image_grid_thw=None, video_grid_thw=None, *, 
     token, a grid row too many or too few, or a grid that was altered, is caught and named.
     """
     ids = ids or {"<|image_pad|>": 151655, "<|video_pad|>": 151656}
-    record_ids = list(record_ids) if record_ids is not None else [f"#{i}" for i in range(len(input_ids))]
+    if record_ids is None:
+        record_ids = [f"#{i}" for i in range(len(input_ids))]
     for kind, token, grids in (("image", ids["<|image_pad|>"], image_grid_thw),
                                ("video", ids["<|video_pad|>"], video_grid_thw)):
         expected = [] if grids is None else [int(t) * int(h) * int(w) // merge_size ** 2
@@ -349,7 +356,8 @@ def describe_vision_tokens(enc: dict, merge_size: int = 2) -> str:
     parts, visual = [], 0
     for kind, grid in (("image", "image_grid_thw"), ("video", "video_grid_thw")):
         g = enc.get(grid)
-        counts = [] if g is None else [int(t) * int(h) * int(w) // merge_size ** 2 for t, h, w in g.tolist()]
+        counts = ([] if g is None else
+                  [int(t) * int(h) * int(w) // merge_size ** 2 for t, h, w in g.tolist()])
         visual += sum(counts)
         parts.append(f"{kind} tokens {counts}")
     return ", ".join(parts) + f", text tokens {n - visual}"
@@ -359,4 +367,5 @@ def _message_text(message: dict) -> str:
     content = message.get("content")
     if isinstance(content, str):
         return content
-    return "".join(c.get("text", "") for c in content if isinstance(c, dict) and c.get("type") == "text")
+    return "".join(c.get("text", "") for c in content
+                   if isinstance(c, dict) and c.get("type") == "text")

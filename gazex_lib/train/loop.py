@@ -120,7 +120,8 @@ class TrainConfig:
         if (self.max_steps is None) == (self.epochs is None):
             errors.append(f"give exactly one of max_steps / epochs (got {self.max_steps!r} / "
                           f"{self.epochs!r})")
-        if self.max_steps is not None and (int(self.max_steps) != self.max_steps or self.max_steps <= 0):
+        if self.max_steps is not None and (int(self.max_steps) != self.max_steps
+                                           or self.max_steps <= 0):
             errors.append(f"max_steps must be a positive integer, got {self.max_steps!r}")
         if self.epochs is not None and not self.epochs > 0:
             errors.append(f"epochs must be positive, got {self.epochs!r}")
@@ -271,7 +272,8 @@ class LossWindow:
         idx = torch.tensor([self.index[t] for t in tasks], device=self.device)
         self.loss_sum.index_add_(0, idx, per_sum.to(self.device, torch.float64))
         self.label_tokens.index_add_(0, idx, per_n.to(self.device, torch.float64))
-        self.samples.index_add_(0, idx, torch.ones(len(tasks), dtype=torch.float64, device=self.device))
+        ones = torch.ones(len(tasks), dtype=torch.float64, device=self.device)
+        self.samples.index_add_(0, idx, ones)
         self.input_tokens += torch.as_tensor(input_tokens).to(self.device, torch.float64)
 
     def reduce(self, accelerator) -> dict:
@@ -292,10 +294,11 @@ class LossWindow:
         import torch
 
         k = len(self.tasks)
-        self.loss_sum = torch.tensor(totals["loss_sum"], dtype=torch.float64, device=self.device)
-        self.label_tokens = torch.tensor(totals["label_tokens"], dtype=torch.float64, device=self.device)
-        self.samples = torch.tensor(totals["samples"], dtype=torch.float64, device=self.device)
-        self.input_tokens = torch.tensor([totals["input_tokens"]], dtype=torch.float64, device=self.device)
+        kw = dict(dtype=torch.float64, device=self.device)
+        self.loss_sum = torch.tensor(totals["loss_sum"], **kw)
+        self.label_tokens = torch.tensor(totals["label_tokens"], **kw)
+        self.samples = torch.tensor(totals["samples"], **kw)
+        self.input_tokens = torch.tensor([totals["input_tokens"]], **kw)
         self.steps, self.seconds = int(totals["steps"]), float(totals["seconds"])
         assert len(self.loss_sum) == k
 
@@ -410,9 +413,9 @@ def _check_resume_config(saved: dict, config: TrainConfig, n_records: int, path)
         bad["n_records"] = (saved.get("n_records"), n_records)
     if bad:
         raise ValueError(f"cannot resume exactly from {path}: {bad} (checkpoint, now) differ")
-    changed = {k: (v, getattr(config, k)) for k, v in saved["config"].items()
-               if k not in RESUME_INVARIANT and k != "output_dir" and hasattr(config, k)
-               and (list(getattr(config, k)) if isinstance(getattr(config, k), tuple) else getattr(config, k)) != v}
+    now = config.to_dict()
+    changed = {k: (v, now[k]) for k, v in saved["config"].items()
+               if k not in RESUME_INVARIANT and k != "output_dir" and k in now and now[k] != v}
     if changed:
         warnings.warn(f"resuming from {path} with changed settings {changed}", stacklevel=3)
 
@@ -519,6 +522,9 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
     # -- accelerator, seeds
     accelerator = Accelerator(mixed_precision=config.mixed_precision,
                               gradient_accumulation_steps=config.grad_accum)
+    if config.mixed_precision == "bf16" and accelerator.device.type == "cpu":
+        warnings.warn("bf16 autocast on CPU is very slow here (a backward pass took about 40x "
+                      "its fp32 time): use mixed_precision='no' on CPU", stacklevel=2)
     set_seed(config.seed)
     if config.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -581,6 +587,7 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
             {**config.to_dict(), "total_steps": total_steps, "warmup_steps": warmup,
              "batches_per_epoch": batches_per_epoch, "num_processes": accelerator.num_processes,
              "tasks": tasks}, indent=1))
+    accelerator.wait_for_everyone()
 
     def log_window(kind_extra: dict | None = None) -> None:
         totals = window.reduce(accelerator)  # collective
@@ -626,7 +633,8 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
                 loss, per_sum, per_n = token_losses(out.logits, meta["labels"])
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and config.max_grad_norm:
-                    grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                    grad_norm = accelerator.clip_grad_norm_(model.parameters(),
+                                                            config.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -684,8 +692,9 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
         output_dir=str(output_dir), global_step=state["global_step"], total_steps=total_steps,
         epoch=state["epoch"], final_loss=log[-1]["loss"] if log else None, log=log,
         eval=read_log(output_dir, "eval") if accelerator.is_main_process else [],
-        checkpoints=[c for c in checkpoints if Path(c).exists()], adapter_dir=str(final_dir) if final_dir else None,
-        seconds=seconds, resumed_from=str(ckpt) if ckpt is not None else None)
+        checkpoints=[c for c in checkpoints if Path(c).exists()],
+        adapter_dir=str(final_dir) if final_dir else None, seconds=seconds,
+        resumed_from=str(ckpt) if ckpt is not None else None)
     accelerator.free_memory()
     return result
 

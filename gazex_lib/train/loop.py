@@ -44,7 +44,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import shutil
 import time
 import warnings
@@ -52,18 +51,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from gazex_lib.train.collator import IGNORE_INDEX, ChatCollator, split_batch
+from gazex_lib.train.checkpoints import (  # noqa: F401  (re-exported)
+    ADAPTER_DIR, CHECKPOINTS, LOG_FILE, RESUME_INVARIANT, STATE_FILE, _adapter_hooks,
+    _append_jsonl, _check_resume_config, _is_peft, _save_checkpoint, _truncate_log,
+    list_checkpoints, read_log, resolve_checkpoint,
+)
+from gazex_lib.train.collator import IGNORE_INDEX, ChatCollator, split_batch  # noqa: F401
+from gazex_lib.train.losses import LossWindow, summarize, token_losses  # noqa: F401
 
-LOG_FILE = "train_log.jsonl"
-STATE_FILE = "trainer_state.json"
 CONFIG_FILE = "train_config.json"
-CHECKPOINTS = "checkpoints"
-ADAPTER_DIR = "adapter"
 MODEL_DIR = "model"
 MIXED_PRECISION = ("no", "bf16")
-
-#: Config keys that fix the data order and the accumulation: a resume must not change them.
-RESUME_INVARIANT = ("seed", "batch_size", "grad_accum", "shuffle", "drop_last")
 
 
 # ---------------------------------------------------------------------------- configuration
@@ -222,227 +220,6 @@ class EpochSampler:
 
     def __len__(self) -> int:
         return self.n
-
-
-# ---------------------------------------------------------------------------- loss
-
-
-def token_losses(logits, labels):
-    """``(loss, per_sample_sum, per_sample_tokens)`` of next-token cross-entropy.
-
-    ``logits``: (B, L, V); ``labels``: (B, L) with ``-100`` where no loss is taken. Position t
-    predicts ``labels[t + 1]``. ``loss`` = sum / count over the whole micro-batch (float32),
-    equal to transformers' ``ForCausalLMLoss``; the per-sample tensors are detached. As in
-    transformers, the labels are shifted (not the logits), so the (B, L, V) logits are not
-    copied."""
-    import torch
-    import torch.nn.functional as F
-
-    b, length, vocab = logits.shape
-    shift_labels = F.pad(labels, (0, 1), value=IGNORE_INDEX)[:, 1:].to(logits.device)
-    tok = F.cross_entropy(logits.float().reshape(b * length, vocab), shift_labels.reshape(-1),
-                          ignore_index=IGNORE_INDEX, reduction="none").view(b, length)
-    mask = shift_labels != IGNORE_INDEX
-    per_sum = tok.sum(dim=1)          # ignored positions contribute exactly 0
-    per_n = mask.sum(dim=1)
-    loss = per_sum.sum() / per_n.sum().clamp(min=1).to(per_sum.dtype)
-    return loss, per_sum.detach(), per_n.detach().to(torch.float32)
-
-
-class LossWindow:
-    """Token-weighted loss sums per task since the last log line (on the device)."""
-
-    def __init__(self, tasks: Sequence[str], device):
-        import torch
-
-        self.tasks = list(tasks)
-        self.index = {t: i for i, t in enumerate(self.tasks)}
-        self.device = device
-        k = len(self.tasks)
-        self.loss_sum = torch.zeros(k, dtype=torch.float64, device=device)
-        self.label_tokens = torch.zeros(k, dtype=torch.float64, device=device)
-        self.samples = torch.zeros(k, dtype=torch.float64, device=device)
-        self.input_tokens = torch.zeros(1, dtype=torch.float64, device=device)
-        self.steps = 0
-        self.seconds = 0.0
-
-    def add(self, tasks, per_sum, per_n, input_tokens=0) -> None:
-        import torch
-
-        idx = torch.tensor([self.index[t] for t in tasks], device=self.device)
-        self.loss_sum.index_add_(0, idx, per_sum.to(self.device, torch.float64))
-        self.label_tokens.index_add_(0, idx, per_n.to(self.device, torch.float64))
-        ones = torch.ones(len(tasks), dtype=torch.float64, device=self.device)
-        self.samples.index_add_(0, idx, ones)
-        self.input_tokens += torch.as_tensor(input_tokens).to(self.device, torch.float64)
-
-    def reduce(self, accelerator) -> dict:
-        """Sum over processes (a collective: every process must call it; ``accelerator=None``:
-        this process only) -> plain numbers."""
-        import torch
-
-        packed = torch.cat([self.loss_sum, self.label_tokens, self.samples, self.input_tokens])
-        if accelerator is not None and accelerator.num_processes > 1:
-            packed = accelerator.reduce(packed, reduction="sum")
-        k = len(self.tasks)
-        v = packed.tolist()
-        return {"loss_sum": v[:k], "label_tokens": v[k:2 * k], "samples": v[2 * k:3 * k],
-                "input_tokens": v[3 * k], "steps": self.steps, "seconds": self.seconds}
-
-    def load(self, totals: dict) -> None:
-        """Restore the (already reduced) totals saved in a checkpoint."""
-        import torch
-
-        k = len(self.tasks)
-        kw = dict(dtype=torch.float64, device=self.device)
-        self.loss_sum = torch.tensor(totals["loss_sum"], **kw)
-        self.label_tokens = torch.tensor(totals["label_tokens"], **kw)
-        self.samples = torch.tensor(totals["samples"], **kw)
-        self.input_tokens = torch.tensor([totals["input_tokens"]], **kw)
-        self.steps, self.seconds = int(totals["steps"]), float(totals["seconds"])
-        assert len(self.loss_sum) == k
-
-    def reset(self) -> None:
-        self.loss_sum.zero_()
-        self.label_tokens.zero_()
-        self.samples.zero_()
-        self.input_tokens.zero_()
-        self.steps, self.seconds = 0, 0.0
-
-
-def summarize(totals: dict, tasks: Sequence[str]) -> dict:
-    """Token-weighted ``loss`` and ``loss_per_task`` (tasks with no tokens are left out)."""
-    n = sum(totals["label_tokens"])
-    out = {"loss": sum(totals["loss_sum"]) / n if n else float("nan"), "loss_per_task": {},
-           "samples_per_task": {}, "label_tokens_per_task": {}}
-    for t, s, k, m in zip(tasks, totals["loss_sum"], totals["label_tokens"], totals["samples"]):
-        if m:
-            out["samples_per_task"][t] = int(m)
-            out["label_tokens_per_task"][t] = int(k)
-        if k:
-            out["loss_per_task"][t] = s / k
-    out["label_tokens"] = int(n)
-    out["input_tokens"] = int(totals["input_tokens"])
-    return out
-
-
-# ---------------------------------------------------------------------------- checkpoints
-
-
-def _is_peft(model) -> bool:
-    try:
-        from peft import PeftModel
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(model, PeftModel)
-
-
-def _adapter_hooks(accelerator):
-    """Save / load hooks that store a PEFT model as its adapter (``adapter/``) instead of the
-    full state dict; other models are left to accelerate."""
-
-    def save_hook(models, weights, output_dir):
-        for i in reversed(range(len(models))):
-            model = accelerator.unwrap_model(models[i])
-            if _is_peft(model):
-                if accelerator.is_main_process:
-                    model.save_pretrained(os.path.join(output_dir, ADAPTER_DIR))
-                if i < len(weights):
-                    weights.pop(i)
-
-    def load_hook(models, input_dir):
-        from peft import set_peft_model_state_dict
-        from peft.utils import load_peft_weights
-
-        for i in reversed(range(len(models))):
-            model = accelerator.unwrap_model(models[i])
-            if _is_peft(model):
-                adapter_dir = os.path.join(input_dir, ADAPTER_DIR)
-                state = load_peft_weights(adapter_dir, device="cpu")  # copied into place
-                result = set_peft_model_state_dict(model, state)
-                if result.unexpected_keys:
-                    raise RuntimeError(f"{adapter_dir}: unexpected adapter keys "
-                                       f"{result.unexpected_keys[:5]}")
-                models.pop(i)
-
-    accelerator.register_save_state_pre_hook(save_hook)
-    accelerator.register_load_state_pre_hook(load_hook)
-
-
-def list_checkpoints(output_dir) -> list[Path]:
-    """Checkpoint directories under ``<output_dir>/checkpoints``, oldest first."""
-    root = Path(output_dir) / CHECKPOINTS
-    if not root.is_dir():
-        return []
-    found = [p for p in root.iterdir() if p.is_dir() and (p / STATE_FILE).is_file()]
-    return sorted(found, key=lambda p: json.loads((p / STATE_FILE).read_text())["global_step"])
-
-
-def resolve_checkpoint(resume_from, output_dir) -> Path | None:
-    """``None`` -> None; ``"latest"`` -> the newest checkpoint in ``output_dir`` (None if there
-    is none: a fresh start); a path -> that directory (which must hold ``trainer_state.json``)."""
-    if resume_from is None:
-        return None
-    if str(resume_from) == "latest":
-        found = list_checkpoints(output_dir)
-        return found[-1] if found else None
-    path = Path(resume_from)
-    if not (path / STATE_FILE).is_file():
-        raise FileNotFoundError(f"{path} is not a checkpoint of gazex_lib.train (no {STATE_FILE})")
-    return path
-
-
-def _save_checkpoint(accelerator, config: TrainConfig, state: dict, window_totals: dict) -> Path:
-    path = Path(config.output_dir) / CHECKPOINTS / f"step-{state['global_step']:06d}"
-    accelerator.wait_for_everyone()
-    accelerator.save_state(str(path))
-    if accelerator.is_main_process:
-        payload = {**state, "window": window_totals, "config": config.to_dict()}
-        (path / STATE_FILE).write_text(json.dumps(payload, indent=1))
-        if config.keep_checkpoints:
-            for old in list_checkpoints(config.output_dir)[:-config.keep_checkpoints]:
-                shutil.rmtree(old)
-    accelerator.wait_for_everyone()
-    return path
-
-
-def _check_resume_config(saved: dict, config: TrainConfig, n_records: int, path) -> None:
-    bad = {k: (saved["config"].get(k), getattr(config, k)) for k in RESUME_INVARIANT
-           if saved["config"].get(k) != getattr(config, k)}
-    if saved.get("n_records") != n_records:
-        bad["n_records"] = (saved.get("n_records"), n_records)
-    if bad:
-        raise ValueError(f"cannot resume exactly from {path}: {bad} (checkpoint, now) differ")
-    now = config.to_dict()
-    changed = {k: (v, now[k]) for k, v in saved["config"].items()
-               if k not in RESUME_INVARIANT and k != "output_dir" and k in now and now[k] != v}
-    if changed:
-        warnings.warn(f"resuming from {path} with changed settings {changed}", stacklevel=3)
-
-
-# ---------------------------------------------------------------------------- logging
-
-
-def _append_jsonl(path: Path, entry: dict) -> None:
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(entry) + "\n")
-
-
-def read_log(output_dir, kind: str | None = None) -> list[dict]:
-    """The entries of ``<output_dir>/train_log.jsonl`` (``kind="train"`` / ``"eval"`` filters)."""
-    path = Path(output_dir) / LOG_FILE
-    if not path.is_file():
-        return []
-    entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [e for e in entries if kind is None or e.get("kind") == kind]
-
-
-def _truncate_log(path: Path, step: int) -> None:
-    """Keep only the entries up to ``step`` (a resumed run rewrites what came after)."""
-    if path.is_file():
-        keep = [line for line in path.read_text().splitlines()
-                if line.strip() and json.loads(line)["step"] <= step]
-        path.write_text("".join(line + "\n" for line in keep))
 
 
 # ---------------------------------------------------------------------------- evaluation

@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--no-checkpointing", action="store_true")
     ap.add_argument("--attn", default=None, help="attn_implementation (default sdpa)")
+    ap.add_argument("--loss", default="kept", choices=["kept", "full"],
+                    help="kept: logits at label positions only, as gazex_lib.train computes the "
+                         "loss (default); full: transformers' labels= loss over every position")
     ap.add_argument("--peak-tflops", type=float, default=None, help="override the card's bf16 peak")
     args = ap.parse_args(argv)
 
@@ -147,8 +150,15 @@ def main(argv: list[str] | None = None) -> dict:
         if device.type == "cuda":
             torch.cuda.synchronize()
 
+    from gazex_lib.train.losses import model_token_losses
+
+    inputs = {k: v for k, v in sample.items() if k != "labels"}
+
     def step() -> float:
-        loss = model(**sample).loss
+        if args.loss == "kept":
+            loss = model_token_losses(model, inputs, sample["labels"])[0]
+        else:
+            loss = model(**sample).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -186,7 +196,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"model: qwen2-vl {args.size}, {n_total:,} params ({n_lm:,} LM, {n_vision:,} vision); "
           f"{trainable_summary(model)}; built in {t_build:.1f} s")
     print(f"dtype {model.dtype}, attn {model.config._attn_implementation}, "
-          f"checkpointing {not args.no_checkpointing}, LoRA r={args.rank}")
+          f"checkpointing {not args.no_checkpointing}, LoRA r={args.rank}, loss {args.loss}")
     print(f"sample: image {image[0]}x{image[1]} px, {frames} frames of {frame[0]}x{frame[1]} px, "
           f"{seq} target tokens; batch {args.batch}; LM tokens/step {n_tokens}, "
           f"vision patches/step {n_patches}")

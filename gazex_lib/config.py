@@ -115,6 +115,18 @@ def resolve_output_dir(output_dir: str | os.PathLike | None, profile: str) -> Pa
     return out
 
 
+def display_path(path) -> str:
+    """``path`` relative to the repository root when it lies inside it (so printed paths are
+    the same on every machine), else as given; ``None`` -> ``"None"``."""
+    if path is None:
+        return "None"
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def write_result(output_dir: Path, stem: str, results: dict, parameters: dict) -> Path:
     """Write ``<output_dir>/<stem>.json``: headline numbers plus the parameters they ran with.
 

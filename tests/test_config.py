@@ -68,3 +68,29 @@ def test_write_result_is_deterministic(tmp_path):
     config.write_result(tmp_path, "x", dict(reversed(list(res.items()))), {"data_root": None, "seed": 0})
     assert p1.read_bytes() == first
     assert b'"a": 3' in first and b'"data_root": null' in first
+
+
+def test_display_path_is_repo_relative_inside_the_checkout(tmp_path):
+    from gazex_lib.config import REPO_ROOT, display_path
+
+    assert display_path(REPO_ROOT / "results" / "ci" / "x.json") == "results/ci/x.json"
+    assert display_path(tmp_path / "y") == str(tmp_path / "y")
+    assert display_path(None) == "None"
+
+
+def test_model_and_tasks_sections_are_complete_in_both_profiles():
+    from gazex_lib.config import load_config
+    from gazex_lib.model.setup import MODEL_KEYS, processor_kwargs
+    from gazex_lib.tasks.build import TASK_CONFIG_KEYS
+    from gazex_lib.tasks.records import TASKS
+
+    for profile in ("ci", "full"):
+        cfg = load_config(profile)
+        assert set(cfg["model"]) == set(MODEL_KEYS)
+        assert set(cfg["tasks"]) == set(TASK_CONFIG_KEYS)
+        assert set(cfg["tasks"]["names"]) <= set(TASKS)
+        assert processor_kwargs(cfg)["max_pixels"] >= processor_kwargs(cfg)["min_pixels"]
+    bad = load_config("ci")
+    bad["model"]["lora_rank"] = 4
+    with pytest.raises(KeyError, match="unknown \\['lora_rank'\\]"):
+        processor_kwargs(bad)

@@ -2,6 +2,8 @@
 gradient checkpointing, save/load round trips. All on CPU with the tiny model."""
 from __future__ import annotations
 
+import copy
+
 import json
 import warnings
 
@@ -272,6 +274,46 @@ def test_adapter_save_load_round_trip(sample, tmp_path):
     with torch.no_grad():
         got = loaded(**inputs).logits
     assert torch.equal(ref, got)
+
+
+def test_trainable_token_rows_train_only_those_rows_and_round_trip(sample, tmp_path):
+    """ci's LoRA + answer-token rows: after a step only the chosen rows of the tied embedding
+    differ (input and output alike), the rest of the base is untouched, and the adapter
+    (LoRA + rows) saves and loads back exactly; merging gives a plain model with those rows."""
+    from peft import PeftModel
+
+    from gazex_lib.model import answer_token_ids
+    from gazex_lib.model.lora import trainable_parameter_table
+
+    model, proc = _tiny()
+    emb0 = model.get_input_embeddings().weight.detach().clone()
+    recs = [{"messages": [{"role": "user", "content": "q"},
+                          {"role": "assistant", "content": [{"type": "text",
+                                                             "text": "<seq>3,1,2</seq>"}]}]}]
+    ids = answer_token_ids(recs, proc.tokenizer)
+    assert proc.tokenizer.convert_tokens_to_ids("<|im_end|>") in ids
+    assert proc.tokenizer.decode(ids[:-1]).replace(" ", "") != ""
+    pm = apply_lora(model, trainable_token_ids=ids)
+    table = trainable_parameter_table(pm)
+    assert table.loc["token rows", "trainable"] == len(ids) * emb0.shape[1]
+    _one_step(pm, sample)
+    pm.eval()
+    with torch.no_grad():
+        ref = pm(**_inputs(sample)).logits
+    pm.save_pretrained(tmp_path / "adapter")
+    merged = copy.deepcopy(pm).merge_and_unload()
+    emb1 = merged.get_input_embeddings().weight.detach()
+    changed = (emb1 != emb0).any(dim=1).nonzero().flatten().tolist()
+    assert changed and set(changed) <= set(ids)
+    assert merged.get_output_embeddings().weight.data_ptr() == emb1.data_ptr()  # still tied
+    with torch.no_grad():
+        assert torch.allclose(merged(**_inputs(sample)).logits, ref, atol=1e-4)
+    base, _ = _tiny()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        loaded = PeftModel.from_pretrained(base, tmp_path / "adapter").eval()
+    with torch.no_grad():
+        assert torch.equal(loaded(**_inputs(sample)).logits, ref)
 
 
 def test_merged_model_save_load_round_trip(sample, tmp_path):

@@ -224,7 +224,7 @@ def test_reading_with_one_frame():
     kt, ds = FakeKT(readings), fake_ds(readings)
     recs = T.build_pretraining_records(kt, ds, tasks=T.TASKS)
     assert Counter(r["task"] for r in recs) == {"fvp": 1, "gtm": 1, "gtm_image": 1,
-                                                 "gtm_clip": 1}
+                                                 "gtm_clip": 1, "gtm_path": 1}
     sk = {t: v["skipped"] for t, v in recs.summary["tasks"].items()}
     assert sk["sda_global"] == {"fewer_than_2_frames": 1}
     assert sk["sda_finding"] == {"fewer_than_2_frames": 1}

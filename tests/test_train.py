@@ -251,6 +251,28 @@ def test_token_losses_match_transformers(collator, base_model):
             assert abs(float(s[0]) - float(per_sum[i])) < 1e-3
 
 
+def test_kept_logit_losses_equal_full_logits(collator, base_model):
+    """The loop computes logits at label positions only (logits_to_keep): same loss, same
+    per-sample sums as the full (B, L, V) logits, for the base model and through PEFT."""
+    from gazex_lib.train.losses import kept_token_losses, label_positions, model_token_losses
+
+    recs = [make_record(0), make_record(1, answer="A longer answer here, with more tokens.")]
+    inputs, meta = split_batch(collator(recs))
+    for model in (base_model, fresh_lora(base_model)):
+        with torch.no_grad():
+            full = token_losses(model(**inputs, use_cache=False).logits, meta["labels"])
+            mask, _ = label_positions(meta["labels"])
+            kept = model(**inputs, use_cache=False, logits_to_keep=mask).logits
+            assert kept.ndim == 2 and kept.shape[0] == int(mask.sum())
+            for got in (kept_token_losses(kept, meta["labels"], mask),
+                        model_token_losses(model, inputs, meta["labels"])):
+                assert abs(float(got[0]) - float(full[0])) < 1e-5
+                assert torch.allclose(got[1], full[1], atol=1e-4)
+                assert got[2].tolist() == full[2].tolist()
+    with pytest.raises(ValueError, match="logits_to_keep"):
+        kept_token_losses(kept[:-1], meta["labels"], mask)
+
+
 # ---------------------------------------------------------------------------- config, sampler
 
 

@@ -74,6 +74,12 @@ def _special_ids(tokenizer) -> dict[str, int]:
 def tiny_config(tokenizer, size: str = "tiny"):
     """A small ``Qwen2VLConfig`` with the tokenizer's full vocabulary (``len(tokenizer)`` ids).
 
+    **Initialisation**: std ``hidden ** -0.5`` (0.0884 at hidden 128), the 2B's 0.02 ≈
+    1536 ** -0.5 scaled to the tiny width. With transformers' default 0.02 the tied output
+    embedding is so small that, after the final RMSNorm (weight 1, frozen under LoRA), no logit
+    can rise more than ≈ 2.6 above the others: the loss can never fall far below ln(151,657) ≈
+    11.9 and LoRA has nothing to learn with.
+
     ``size``: ``"tiny"`` (hidden 128, 2 layers, vision depth 2; ≈ 20 M params, 19.4 M of them
     the tied embedding) or ``"small"`` (hidden 256, 4 layers, vision depth 4; ≈ 40 M). Vision
     hidden (the merger output) equals the text hidden; M-RoPE sections sum to head_dim / 2;
@@ -87,7 +93,8 @@ def tiny_config(tokenizer, size: str = "tiny"):
     head_dim = s["hidden"] // s["heads"]
     assert sum(s["mrope"]) == head_dim // 2
     ids = _special_ids(tokenizer)
-    text = dict(vocab_size=len(tokenizer), hidden_size=s["hidden"],
+    init_std = round(s["hidden"] ** -0.5, 4)
+    text = dict(vocab_size=len(tokenizer), hidden_size=s["hidden"], initializer_range=init_std,
                 intermediate_size=s["intermediate"], num_hidden_layers=s["layers"],
                 num_attention_heads=s["heads"], num_key_value_heads=s["kv_heads"],
                 max_position_embeddings=32768, rms_norm_eps=1e-6,
@@ -99,6 +106,7 @@ def tiny_config(tokenizer, size: str = "tiny"):
                   num_heads=s["vision_heads"], mlp_ratio=2, patch_size=14, spatial_merge_size=2,
                   temporal_patch_size=2)
     return Qwen2VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=True,
+                         initializer_range=init_std,
                          image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
                          vision_start_token_id=ids["<|vision_start|>"],
                          vision_end_token_id=ids["<|vision_end|>"])

@@ -40,11 +40,16 @@ from collections import Counter
 from gazex_lib.tasks import prompts as P
 from gazex_lib.tasks.fvp import fvp_records
 from gazex_lib.tasks.gtm import gtm_clip_records, gtm_image_records, gtm_records
+from gazex_lib.tasks.path import gtm_path_records
 from gazex_lib.tasks.mixing import mix_records, shuffle_records
 from gazex_lib.tasks.records import DEFAULT_TASKS, TASKS, RecordList, reading_groups
 from gazex_lib.tasks.sda import sda_finding_records, sda_global_records
 
-__all__ = ["OFFICIAL_TASK_PHASES", "build_pretraining_records", "select_readings", "task_counts"]
+__all__ = ["OFFICIAL_TASK_PHASES", "build_pretraining_records", "select_readings", "task_counts",
+           "records_from_config", "TASK_CONFIG_KEYS"]
+
+#: Keys of a profile's ``tasks`` section.
+TASK_CONFIG_KEYS = ("names", "ratios", "n_records", "prompt_style", "holdout_phases", "split")
 
 #: The REFLACX phases each official task reads (``Create_Training_Data.py`` and the shuffle /
 #: extraction scripts).
@@ -143,7 +148,7 @@ def build_pretraining_records(kt, ds, *, tasks=DEFAULT_TASKS, ratios: dict | Non
     kwargs = {
         "fvp": dict(prompt_style=prompt_style, coords=coords, shrink=shrink),
         "gtm": dict(prompt_style=prompt_style), "gtm_image": dict(prompt_style=prompt_style),
-        "gtm_clip": dict(prompt_style=prompt_style),
+        "gtm_clip": dict(prompt_style=prompt_style), "gtm_path": {},
         "sda_global": dict(seed=seed, prompt_style=prompt_style, order_format=order_format,
                            description=sda_description, redraw_identity=redraw_identity),
         "sda_finding": dict(seed=seed, prompt_style=prompt_style, order_format=order_format,
@@ -151,7 +156,7 @@ def build_pretraining_records(kt, ds, *, tasks=DEFAULT_TASKS, ratios: dict | Non
     }
     makers = {"fvp": fvp_records, "gtm": gtm_records, "gtm_image": gtm_image_records,
               "gtm_clip": gtm_clip_records, "sda_global": sda_global_records,
-              "sda_finding": sda_finding_records}
+              "sda_finding": sda_finding_records, "gtm_path": gtm_path_records}
     by_task, task_summary = {}, {}
     for task in tasks:
         phases = sources.get(task)
@@ -161,7 +166,7 @@ def build_pretraining_records(kt, ds, *, tasks=DEFAULT_TASKS, ratios: dict | Non
         recs, skipped = [], Counter()
         for rid in rids:
             extra = {"phase": int(metadata.at[rid, "phase"]),
-                     "split": str(metadata.at[rid, "split"])}
+                     "split": str(metadata.at[rid, "split"]), **_image_size(metadata, rid)}
             kw = dict(kwargs[task], extra_meta=extra)
             if task == "sda_global" and _needs_transcription(prompt_style, sda_description):
                 kw["transcription"] = ds.transcription(rid)
@@ -192,6 +197,14 @@ def build_pretraining_records(kt, ds, *, tasks=DEFAULT_TASKS, ratios: dict | Non
     return RecordList(mixed, summary)
 
 
+def _image_size(metadata, rid) -> dict:
+    """``{"image_size": [width, height]}`` in original px, when the metadata has them."""
+    if {"image_size_x", "image_size_y"} <= set(metadata.columns):
+        return {"image_size": [int(metadata.at[rid, "image_size_x"]),
+                               int(metadata.at[rid, "image_size_y"])]}
+    return {}
+
+
 def _needs_transcription(prompt_style: str, description) -> bool:
     return (description or ("official_transcription" if prompt_style == "official"
                             else "none")) == "official_transcription"
@@ -201,3 +214,20 @@ def task_counts(records) -> dict:
     """``{task: number of records}`` of a record list."""
     return dict(Counter(r["task"] for r in records))
 
+
+
+def records_from_config(kt, ds, cfg: dict, seed: int = 0, **overrides) -> RecordList:
+    """:func:`build_pretraining_records` with the profile's ``tasks`` section (``names``,
+    ``ratios``, ``n_records``, ``prompt_style``, ``holdout_phases``, ``split``); keyword
+    ``overrides`` (any argument of that function) win."""
+    section = dict(cfg.get("tasks") or {})
+    missing = [k for k in TASK_CONFIG_KEYS if k not in section]
+    unknown = sorted(set(section) - set(TASK_CONFIG_KEYS))
+    if missing or unknown:
+        raise KeyError(f"configs 'tasks' section: missing {missing}, unknown {unknown}")
+    kwargs = dict(tasks=tuple(section["names"]), ratios=section["ratios"],
+                  n_records=section["n_records"], prompt_style=section["prompt_style"],
+                  holdout_phases=tuple(section["holdout_phases"]), split=section["split"],
+                  seed=seed)
+    kwargs.update(overrides)
+    return build_pretraining_records(kt, ds, **kwargs)

@@ -30,7 +30,7 @@ __all__ = [
     "OFFICIAL_GTM_CLIP", "OFFICIAL_FVP_CLUES", "OFFICIAL_FVP_NO_CLUES", "OFFICIAL_SDA_GLOBAL",
     "OFFICIAL_SDA_FINDING", "CLEAN_GTM_VIDEO", "CLEAN_GTM_IMAGE", "CLEAN_GTM_CLIP", "CLEAN_FVP",
     "CLEAN_SDA_GLOBAL", "CLEAN_SDA_FINDING", "CLEAN_FVP_COORDS", "CLEAN_ORDER_INSTRUCTIONS",
-    "CLEAN_DESCRIBE_INSTRUCTION", "OFFICIAL_INFERENCE_PROMPT", "check_style",
+    "CLEAN_DESCRIBE_INSTRUCTION", "CLEAN_GTM_PATH", "OFFICIAL_INFERENCE_PROMPT", "check_style",
 ]
 
 PROMPT_STYLES = ("official", "clean")
@@ -143,6 +143,13 @@ CLEAN_SDA_GLOBAL = (
 CLEAN_SDA_FINDING = (
     "<video>This video shows {n_frames} gaze frames of a radiologist examining a chest X-ray "
     "for the finding '{sentence}', in shuffled order. {order}")
+
+#: GTM path (ours, :mod:`gazex_lib.tasks.path`; no official counterpart, so one style).
+CLEAN_GTM_PATH = (
+    "<image>A radiologist reading this chest X-ray dictated these {n} sentences, in order: "
+    "{sentences} For each sentence, in order, give the point the radiologist's gaze was "
+    "centred on while dictating it, as integers on a 0-1000 grid over the image (x from the "
+    "left, y from the top). Answer as '<path>1:(x1,y1),2:(x2,y2),...</path>' with {n} points.")
 
 
 def check_style(prompt_style: str) -> str:

@@ -49,8 +49,9 @@ __all__ = [
     "make_film_loader", "RecordList", "official_sentence_label", "style_default",
 ]
 
-#: Every task name; the official code builds all six (T1..T6).
-TASKS = ("fvp", "gtm", "gtm_image", "gtm_clip", "sda_global", "sda_finding")
+#: Every task name; the official code builds the first six (T1..T6); ``gtm_path`` is ours (the
+#: trajectory probe of :mod:`gazex_lib.tasks.path`).
+TASKS = ("fvp", "gtm", "gtm_image", "gtm_clip", "sda_global", "sda_finding", "gtm_path")
 #: Our default pretraining mix (one task per module variant: FVP, GTM, SDA global/finding).
 DEFAULT_TASKS = ("fvp", "gtm", "sda_global", "sda_finding")
 

@@ -8,8 +8,10 @@ only the main process writes logs and files).
 
 Decisions, in one place:
 
-* **Loss.** The forward pass runs without ``labels``; the loss is computed here from the logits
-  with ``reduction="none"`` (:func:`token_losses`), so each sample's summed loss and its number
+* **Loss.** The forward pass runs without ``labels`` and with ``logits_to_keep`` = the label
+  positions (transformers' slicing: a (B, L, V) projection onto the 151,657-token vocabulary
+  would be most of a tiny model's step); the loss is computed here with ``reduction="none"``
+  (:func:`~gazex_lib.train.losses.model_token_losses`), so each sample's summed loss and its number
   of label tokens are known. The loss that is back-propagated is the token mean over the
   micro-batch (what transformers computes for ``labels=``; a test checks the two agree). With
   gradient accumulation each micro-batch mean is divided by ``grad_accum`` (``accelerator``'s
@@ -57,7 +59,8 @@ from gazex_lib.train.checkpoints import (  # noqa: F401  (re-exported)
     list_checkpoints, read_log, resolve_checkpoint,
 )
 from gazex_lib.train.collator import IGNORE_INDEX, ChatCollator, split_batch  # noqa: F401
-from gazex_lib.train.losses import LossWindow, summarize, token_losses  # noqa: F401
+from gazex_lib.train.losses import (LossWindow, model_token_losses, summarize,  # noqa: F401
+                                    token_losses)
 
 CONFIG_FILE = "train_config.json"
 MODEL_DIR = "model"
@@ -238,8 +241,7 @@ def evaluate(model, loader, accelerator, tasks: Sequence[str]) -> dict:
     with torch.no_grad():
         for batch in loader:
             inputs, meta = split_batch(batch)
-            out = model(**inputs, use_cache=False)
-            _, per_sum, per_n = token_losses(out.logits, meta["labels"])
+            _, per_sum, per_n = model_token_losses(model, inputs, meta["labels"])
             task_idx = torch.tensor([window.index[t] for t in meta["task"]], device=per_sum.device)
             per_sum, per_n, task_idx = accelerator.gather_for_metrics((per_sum, per_n, task_idx))
             window.add([tasks[i] for i in task_idx.tolist()], per_sum, per_n)
@@ -406,8 +408,7 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
         for batch in batches:
             inputs, meta = split_batch(batch)
             with accelerator.accumulate(model):
-                out = model(**inputs, use_cache=False)
-                loss, per_sum, per_n = token_losses(out.logits, meta["labels"])
+                loss, per_sum, per_n = model_token_losses(model, inputs, meta["labels"])
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and config.max_grad_norm:
                     grad_norm = accelerator.clip_grad_norm_(model.parameters(),

@@ -31,6 +31,56 @@ def token_losses(logits, labels):
     return loss, per_sum.detach(), per_n.detach().to(torch.float32)
 
 
+def label_positions(labels):
+    """``(mask, shift_labels)``: ``mask[b, t]`` is True where position t predicts a label
+    (``labels[b, t + 1] != -100``); pass it to the model as ``logits_to_keep=mask`` so the
+    (huge-vocabulary) logits are computed at those positions only."""
+    import torch.nn.functional as F
+
+    shift_labels = F.pad(labels, (0, 1), value=IGNORE_INDEX)[:, 1:]
+    return shift_labels != IGNORE_INDEX, shift_labels
+
+
+def kept_token_losses(kept_logits, labels, mask=None):
+    """:func:`token_losses` from the logits at the label positions only.
+
+    ``kept_logits``: ``(N, V)``, what the model returns for ``logits_to_keep=mask`` (a boolean
+    ``(B, L)`` mask from :func:`label_positions`, rows in ``mask.nonzero()`` order). Equal to
+    :func:`token_losses` on the full logits (tested): positions without a label contribute
+    nothing there either. With the full 151,657-token vocabulary this skips a
+    (B, L, V) projection and softmax, most of a tiny model's step."""
+    import torch
+    import torch.nn.functional as F
+
+    if mask is None:
+        mask, shift_labels = label_positions(labels)
+    else:
+        shift_labels = label_positions(labels)[1]
+    mask = mask.to(kept_logits.device)
+    targets = shift_labels.to(kept_logits.device)[mask]
+    if kept_logits.shape[0] != targets.shape[0]:
+        raise ValueError(f"{kept_logits.shape[0]} kept logits for {targets.shape[0]} label "
+                         "positions: was logits_to_keep=mask passed to the model?")
+    tok = F.cross_entropy(kept_logits.float(), targets, reduction="none")
+    b = labels.shape[0]
+    rows = mask.nonzero()[:, 0]
+    per_sum = torch.zeros(b, dtype=tok.dtype, device=tok.device).index_add(0, rows, tok)
+    per_n = mask.sum(dim=1)
+    loss = tok.sum() / per_n.sum().clamp(min=1).to(tok.dtype)
+    return loss, per_sum.detach(), per_n.detach().to(torch.float32)
+
+
+def model_token_losses(model, inputs: dict, labels):
+    """Forward ``model`` on ``inputs`` and return :func:`token_losses`' triple, computing the
+    logits at label positions only (``logits_to_keep``, transformers' own slicing); a model
+    that ignores ``logits_to_keep`` and returns (B, L, V) logits is scored on all of them."""
+    mask, _ = label_positions(labels)
+    out = model(**inputs, use_cache=False, logits_to_keep=mask.to(inputs["input_ids"].device))
+    if out.logits.ndim == 3:
+        return token_losses(out.logits, labels)
+    return kept_token_losses(out.logits, labels, mask)
+
+
 class LossWindow:
     """Token-weighted loss sums per task since the last log line (on the device)."""
 

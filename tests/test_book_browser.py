@@ -54,7 +54,8 @@ def test_intro_and_paper_map_render(chromium):
     assert "planned" in dom and "built" in dom
 
 
-@pytest.mark.parametrize("chapter", ["01_data_exploration", "02_gaze_processing"])
+@pytest.mark.parametrize("chapter", ["01_data_exploration", "02_gaze_processing",
+                                     "03_pretraining"])
 def test_chapter_has_static_and_interactive_figures(chromium, chapter):
     page = HTML / "notebooks" / f"{chapter}.html"
     dom = chromium(page, "--dump-dom")

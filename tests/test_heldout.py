@@ -68,15 +68,20 @@ def test_score_path_truth_missing_and_clipped_points():
     rec = _path_record()[0]
     w, h = rec["meta"]["image_size"]
     assert score_path(rec, T.record_target(rec))["value"] < 1.0       # rounding to the grid only
+    truth = rec["meta"]["points_orig"]
+    worst = [max(math.hypot(cx - x, cy - y) for cx in (0, w) for cy in (0, h)) for x, y in truth]
     empty = score_path(rec, "no idea")
-    centre = [math.hypot(w / 2 - x, h / 2 - y) for x, y in rec["meta"]["points_orig"]]
-    assert empty["parsed"] is False and empty["missing"] == 2
-    assert empty["value"] == pytest.approx(np.mean(centre))
-    one = score_path(rec, "<path>(256,337)</path>")
-    assert one["missing"] == 1 and one["sum"] == pytest.approx(centre[1], abs=1.0)
+    assert empty["parsed"] is False and empty["missing"] == 2 and empty["answered_n"] == 0
+    assert empty["value"] == pytest.approx(np.mean(worst))            # the worst possible error
+    one = score_path(rec, "<path>1:(256,337)</path>")
+    assert one["missing"] == 1 and one["sum"] == pytest.approx(worst[1], abs=1.0)
+    assert one["answered_n"] == 1 and one["answered_sum"] < 1.0
     far = score_path(rec, "<path>(99999,0),(256,337)</path>")          # clipped to x = 1000
     assert far["sum"] == pytest.approx(math.hypot(w - 102.4, 161.6) + math.hypot(
         102.4 - 110.4, 0), abs=1.0)
+    from gazex_lib.eval import path_details
+    d = path_details(score_answers([rec, rec], ["no idea", "<path>1:(256,337)</path>"]))
+    assert d["missing_points_share"] == pytest.approx(0.75) and d["answered_error_px"] < 1.0
 
 
 def _fvp_record():

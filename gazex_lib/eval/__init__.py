@@ -10,8 +10,9 @@ evaluation notebook.
 from gazex_lib.eval.generate import answer_budgets, generate_answers
 from gazex_lib.eval.heldout import (PROBE_METRICS, PROBE_TASKS, TrivialBaseline, compare_sources,
                                     heldout_records, score_answers, score_fvp, score_path,
-                                    score_sda, sda_chance, summarize_scores)
+                                    score_sda, sda_chance, summarize_scores,
+                                    path_details)
 
-__all__ = ["generate_answers", "answer_budgets", "compare_sources", "sda_chance", "PROBE_TASKS", "PROBE_METRICS", "TrivialBaseline",
+__all__ = ["path_details", "generate_answers", "answer_budgets", "compare_sources", "sda_chance", "PROBE_TASKS", "PROBE_METRICS", "TrivialBaseline",
            "heldout_records", "score_answers", "score_fvp", "score_path", "score_sda",
            "summarize_scores"]

@@ -43,7 +43,7 @@ def generate_answers(model, processor, records: Sequence[dict], *, resolve: Call
       batch is left-padded and attention-masked.
     """
     import torch
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     records = list(records)
     collator = ChatCollator(processor, max_length=max_length, resolve=resolve,

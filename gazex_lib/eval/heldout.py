@@ -10,8 +10,11 @@ Three probe tasks, one number each (what ``03_pretraining.json`` reports under `
 ``gtm_centroid_error_px`` (``gtm_path``, lower is better)
     Euclidean distance in **original image pixels** between the answer's point for a sentence
     and the true gaze centroid of that sentence (the holistic map's intensity-weighted
-    centroid; numbers clipped to [0, 1000]). A missing point (short, empty or unparseable answer) is scored as if the
-    answer had named the image centre; extra points are ignored. Mean over sentences.
+    centroid; numbers clipped to [0, 1000]). A missing point (short, empty or unparseable
+    answer) scores the largest error possible for that sentence, the distance from the true
+    centroid to the farthest image corner, just as a missing FVP box scores IoU 0 and a
+    missing order scores 0; extra points are ignored. Mean over sentences. (The error over
+    the points that were answered, and how many were missing, are kept next to it.)
 ``sda_order_accuracy`` (``sda_global`` + ``sda_finding``, higher is better)
     Share of positions of the true order that the answer gets right
     (:func:`gazex_lib.tasks.order_accuracy`; missing = wrong). Mean over records.
@@ -46,7 +49,7 @@ from gazex_lib.tasks.records import RecordList
 
 __all__ = ["PROBE_TASKS", "PROBE_METRICS", "score_fvp", "score_path", "score_sda",
            "score_answers", "summarize_scores", "TrivialBaseline", "heldout_records",
-           "sda_chance", "compare_sources"]
+           "sda_chance", "compare_sources", "path_details"]
 
 #: The probe tasks and the metric each feeds.
 PROBE_TASKS = {"fvp": "fvp_iou", "gtm_path": "gtm_centroid_error_px",
@@ -70,8 +73,9 @@ def score_fvp(record: dict, answer: str) -> dict:
 
 
 def score_path(record: dict, answer: str) -> dict:
-    """``{"value": mean error px, "sum": .., "n": sentences, "parsed": bool, "missing": k}``
-    of one ``gtm_path`` answer (q1000 points -> original px; module docstring)."""
+    """``{"value": mean error px, "sum": .., "n": sentences, "parsed": bool, "missing": k,
+    "answered_sum": .., "answered_n": ..}`` of one ``gtm_path`` answer (q1000 points ->
+    original px; a missing point scores the distance to the farthest image corner)."""
     meta = record["meta"]
     if "image_size" not in meta:
         raise KeyError(f"record {record.get('id')!r} has no meta['image_size'] (original px); "
@@ -79,16 +83,18 @@ def score_path(record: dict, answer: str) -> dict:
     w, h = meta["image_size"]
     truth = np.asarray(meta["points_orig"], dtype=float)
     pred = parse_path(answer or "")
-    errors, missing = [], 0
+    errors, answered = [], []
     for i, (tx, ty) in enumerate(truth):
         if i < len(pred):
             qx, qy = (min(max(v, 0.0), 1000.0) for v in pred[i])
-            px, py = qx / 1000 * w, qy / 1000 * h
+            err = math.hypot(qx / 1000 * w - tx, qy / 1000 * h - ty)
+            answered.append(err)
         else:
-            px, py, missing = w / 2, h / 2, missing + 1
-        errors.append(math.hypot(px - tx, py - ty))
+            err = max(math.hypot(cx - tx, cy - ty) for cx in (0, w) for cy in (0, h))
+        errors.append(err)
     return {"value": float(np.mean(errors)), "sum": float(np.sum(errors)), "n": len(errors),
-            "parsed": bool(pred), "missing": missing}
+            "parsed": bool(pred), "missing": len(errors) - len(answered),
+            "answered_sum": float(np.sum(answered)), "answered_n": len(answered)}
 
 
 def score_sda(record: dict, answer: str) -> dict:
@@ -182,6 +188,17 @@ class TrivialBaseline:
     def to_dict(self) -> dict:
         return {"fvp_box_q1000": self.fvp_box, "path_points_q1000": self.path_points,
                 "path_mean_q1000": self.path_mean}
+
+
+def path_details(scores: pd.DataFrame) -> dict:
+    """GTM-path detail: the error over answered points only, and the share of points missing."""
+    s = scores[scores["metric"] == "gtm_centroid_error_px"] if len(scores) else scores
+    if not len(s):
+        return {"answered_error_px": float("nan"), "missing_points_share": float("nan")}
+    n = float(s["n"].sum())
+    answered = float(s["answered_n"].sum())
+    return {"answered_error_px": float(s["answered_sum"].sum() / answered) if answered
+            else float("nan"), "missing_points_share": 1.0 - answered / n}
 
 
 def sda_chance(records) -> float:

@@ -287,7 +287,7 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     from transformers import get_cosine_schedule_with_warmup
 
     if isinstance(config, dict):

@@ -29,34 +29,35 @@ def _grey(ax, img) -> None:
     ax.set_yticks([])
 
 
-def record_figure(record: dict, *, max_frames: int = 8, wrap: int = 70) -> Figure:
-    """One resolved record (arrays, not references): its image(s), its video frames in the
-    order shown, and the prompt and target text underneath."""
+def record_figure(record: dict, *, max_frames: int = 8, wrap: int = 125) -> Figure:
+    """One resolved record (arrays, not references): its image(s) and video frames (in the order
+    shown) in a row, then the prompt and the target text underneath (wrapped at ``wrap``
+    characters)."""
+    from gazex_lib.tasks import record_prompt, record_target
+
     images = list(record.get("images") or [])
     frames = [f for v in (record.get("videos") or []) for f in v][:max_frames]
     panels = images + frames
     if not panels:
         raise ValueError(f"record {record.get('id')!r} has no image or video to show")
-    n = len(panels)
-    fig = Figure(figsize=figure_size(min(1.6 * n + 0.6, 13.0), 4.6))
-    gs = fig.add_gridspec(2, n, height_ratios=[1.6, 1.0], hspace=0.05)
+    prompt = textwrap.fill("prompt: " + record_prompt(record), wrap)
+    target = textwrap.fill("target: " + record_target(record), wrap)
+    n_prompt, n_target = prompt.count("\n") + 1, target.count("\n") + 1
+    text_h = 0.15 * (n_prompt + n_target + 1)
+    cols = max(len(panels), 7)
+    fig = Figure(figsize=figure_size(10.0, 1.9 + text_h + 0.3))
+    gs = fig.add_gridspec(2, cols, height_ratios=[1.9, text_h], hspace=0.08, wspace=0.05)
     for i, img in enumerate(panels):
         ax = fig.add_subplot(gs[0, i])
         _grey(ax, img)
-        if i < len(images):
-            ax.set_title("image", fontsize=8)
-        else:
-            ax.set_title(f"video frame {i - len(images) + 1}", fontsize=8)
+        ax.set_title("image" if i < len(images) else f"frame {i - len(images) + 1}", fontsize=7)
     ax = fig.add_subplot(gs[1, :])
     ax.axis("off")
-    from gazex_lib.tasks import record_prompt, record_target
-
-    prompt = textwrap.fill(record_prompt(record), wrap * max(1, n // 3))
-    target = textwrap.fill(record_target(record), wrap * max(1, n // 3))
-    ax.text(0, 1, f"prompt: {prompt}", va="top", fontsize=7, family="monospace", wrap=True)
-    ax.text(0, 0.05, f"target: {target}", va="bottom", fontsize=7, family="monospace",
-            color="#1f5fa8", wrap=True)
-    fig.suptitle(f"{record['task']}  ·  {record['id']}", fontsize=9)
+    ax.text(0, 1, prompt, va="top", ha="left", fontsize=7, family="monospace",
+            transform=ax.transAxes)
+    ax.text(0, 1 - (n_prompt + 0.6) / (n_prompt + n_target + 1), target, va="top", ha="left",
+            fontsize=7, family="monospace", color="#1f5fa8", transform=ax.transAxes)
+    fig.suptitle(f"{record['task']}  ·  {record['id']}", fontsize=9, x=0.01, ha="left")
     return fig
 
 

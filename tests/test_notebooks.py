@@ -88,6 +88,8 @@ def test_pretraining_runs_on_a_given_data_root_and_is_deterministic(small_synthe
     through, the run is as short as asked, and the result JSON is byte-identical (seeded)."""
     root, _ = small_synthetic
     params = dict(data_root=str(root), max_steps=3, heldout_max_per_task=2)
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
     first = _run("03_pretraining.ipynb", tmp_path / "a", **params)
     second = _run("03_pretraining.ipynb", tmp_path / "b", **params)
     for res in (first, second):

@@ -32,6 +32,7 @@ from gazex_lib.gaze.windows import SentenceWindow  # noqa: E402
 from gazex_lib.viz import keyframes as vk  # noqa: E402
 
 SCALE = 0.25
+DARK = 0.15                         # key-frame darkness of the hand-made figures
 H, W = 40, 32                       # film / map grid (¼ scale)
 IMAGE_SIZE = (int(W / SCALE), int(H / SCALE))   # original (width, height)
 
@@ -130,7 +131,8 @@ def rows():
 
 def test_window_steps_four_panels_samples_and_boxes(film, window, clustering, holistic, rows):
     untrimmed = pd.DataFrame({"x": [5.0, 120.0, 40.0], "y": [5.0, 150.0, 40.0]})
-    fig = vk.window_steps_figure(film, window, clustering, holistic, rows, untrimmed=untrimmed)
+    fig = vk.window_steps_figure(film, window, clustering, holistic, rows, darkness=DARK,
+                                 untrimmed=untrimmed)
     _preview(fig, "hand_window_steps")
     assert isinstance(fig, Figure)
     assert [ax.get_gid() for ax in _axes(fig, "panel_")] == ["panel_a", "panel_b", "panel_c",
@@ -146,10 +148,12 @@ def test_window_steps_four_panels_samples_and_boxes(film, window, clustering, ho
     (trim,) = _by_gid(fig, "trim_bounds")
     assert trim.get_xy() == pytest.approx((7.5, 7.5)) and trim.get_width() == pytest.approx(20)
     assert "3 trimmed" in _axes(fig, "panel_a")[0].get_title()
+    assert _axes(fig, "panel_a")[0].get_ylabel() == "y (¼-scale px)"     # from clustering.scale
     # (b) the clustering map itself, with the threshold contour
     (cmap_img,) = _by_gid(fig, "cluster_map")
     np.testing.assert_array_equal(cmap_img.get_array(), clustering.cluster_map)
-    assert "54 px > 0.1" in _axes(fig, "panel_b")[0].get_title()
+    assert "σ × 1.5, max = 1; 54 px > 0.1" in _axes(fig, "panel_b")[0].get_title()
+    assert "σ × 1.25, 2 boxes" in _axes(fig, "panel_d")[0].get_title()   # clustering.params
     # (d) one rectangle per row with a box; the holistic one dashed
     boxes = _by_gid(fig, "box")
     assert len(boxes) == sum(r["has_box"] for r in rows) == 2
@@ -163,7 +167,7 @@ def test_window_steps_four_panels_samples_and_boxes(film, window, clustering, ho
 
 def test_window_steps_cluster_pixels_coloured_by_rank_noise_grey(film, window, clustering,
                                                                  holistic, rows):
-    fig = vk.window_steps_figure(film, window, clustering, holistic, rows)
+    fig = vk.window_steps_figure(film, window, clustering, holistic, rows, darkness=DARK)
     (img,) = _by_gid(fig, "cluster_pixels")
     rgba = np.asarray(img.get_array())
     c0, c1 = vk.rank_colors(2)
@@ -178,7 +182,8 @@ def test_window_steps_cluster_pixels_coloured_by_rank_noise_grey(film, window, c
 
 
 def test_window_steps_holistic_none_and_no_rows(film, window, clustering):
-    fig = vk.window_steps_figure(film, window, clustering, None, None, title="custom")
+    fig = vk.window_steps_figure(film, window, clustering, None, None, title="custom",
+                                 darkness=DARK)
     assert fig._suptitle.get_text() == "custom"
     assert _by_gid(fig, "box") == []
     (frame,) = _by_gid(fig, "heat_frame")
@@ -188,26 +193,56 @@ def test_window_steps_holistic_none_and_no_rows(film, window, clustering):
 
 
 def test_window_steps_is_deterministic(film, window, clustering, holistic, rows):
-    a = _png_rgba(vk.window_steps_figure(film, window, clustering, holistic, rows))
-    b = _png_rgba(vk.window_steps_figure(film, window, clustering, holistic, rows))
+    a = _png_rgba(vk.window_steps_figure(film, window, clustering, holistic, rows, darkness=DARK))
+    b = _png_rgba(vk.window_steps_figure(film, window, clustering, holistic, rows, darkness=DARK))
     np.testing.assert_array_equal(a, b)
 
 
 def test_window_steps_rejects_bad_inputs(film, window, clustering, holistic, rows):
     with pytest.raises(ValueError, match="film shape"):
-        vk.window_steps_figure(film[:-1], window, clustering, holistic, rows)
+        vk.window_steps_figure(film[:-1], window, clustering, holistic, rows, darkness=DARK)
     with pytest.raises(ValueError, match="holistic heat shape"):
-        vk.window_steps_figure(film, window, clustering, holistic[:, :-1], rows)
+        vk.window_steps_figure(film, window, clustering, holistic[:, :-1], rows, darkness=DARK)
     with pytest.raises(ValueError, match="has_box"):
         vk.window_steps_figure(film, window, clustering, holistic,
-                               pd.DataFrame(rows).drop(columns="has_box"))
+                               pd.DataFrame(rows).drop(columns="has_box"), darkness=DARK)
     with pytest.raises(ValueError, match=r"sentence\(s\) \[0\]"):
         vk.window_steps_figure(film, window, clustering, holistic,
-                               rows + [_row(1, "holistic", -1, None, sentence_index=0)])
+                               rows + [_row(1, "holistic", -1, None, sentence_index=0)],
+                               darkness=DARK)
     with pytest.raises(ValueError, match="WindowClustering"):
-        vk.window_steps_figure(film, window, object(), holistic, rows)
+        vk.window_steps_figure(film, window, object(), holistic, rows, darkness=DARK)
     with pytest.raises(ValueError, match="uint8"):
-        vk.window_steps_figure(film.astype(float), window, clustering, holistic, rows)
+        vk.window_steps_figure(film.astype(float), window, clustering, holistic, rows,
+                               darkness=DARK)
+    with pytest.raises(TypeError, match="darkness"):      # required: no paper default here
+        vk.window_steps_figure(film, window, clustering, holistic, rows)
+    for bad in (-0.1, 1.5, "0.15", None):
+        with pytest.raises(ValueError, match="darkness must be a number in"):
+            vk.window_steps_figure(film, window, clustering, holistic, rows, darkness=bad)
+    clustering.params.pop("render_sigma_factor")
+    with pytest.raises(ValueError, match="params lacks 'render_sigma_factor'"):
+        vk.window_steps_figure(film, window, clustering, holistic, rows, darkness=DARK)
+
+
+@pytest.mark.parametrize("darkness", [0.0, 0.15, 0.6])
+def test_window_steps_uses_the_given_darkness(film, window, clustering, holistic, rows,
+                                               darkness):
+    """Panels (c) and (d) are the film dimmed by the caller's darkness (the configured
+    ``gaze.darkness``), not a value of the figure module."""
+    from gazex_lib.gaze.keyframes import blend_frame
+
+    fig = vk.window_steps_figure(film, window, clustering, holistic, rows, darkness=darkness)
+    (frame,) = _by_gid(fig, "heat_frame")
+    np.testing.assert_array_equal(frame.get_array(),
+                                  blend_frame(film, holistic, darkness, channels=1))
+    other = vk.window_steps_figure(film, window, clustering, holistic, rows, darkness=0.3)
+    (frame_other,) = _by_gid(other, "heat_frame")
+    assert not np.array_equal(frame.get_array(), frame_other.get_array())
+    # panel (c): the film under the clusters, times the darkness
+    grey_c = [c for c in _axes(fig, "panel_c")[0].get_children()
+              if isinstance(c, AxesImage) and c.get_gid() is None]
+    np.testing.assert_allclose(grey_c[0].get_array(), film.astype(np.float32) * darkness)
 
 
 # ------------------------------------------------------------------ strip --------------
@@ -336,8 +371,8 @@ def test_recipe_comparison_two_maps_own_colourbars(film, holistic):
     _preview(fig, "hand_recipes")
     assert isinstance(fig, Figure) and fig.get_size_inches()[0] <= 10.0
     (ax_p,), (ax_r,) = _axes(fig, "paper"), _axes(fig, "reflacx")
-    assert ax_p.get_title().startswith("paper: raw samples, σ×1.25, max")
-    assert ax_r.get_title().startswith("REFLACX: fixations, σ = 1°")
+    assert ax_p.get_title().startswith("paper: raw samples, max = 1\ngrid 32 × 40")
+    assert ax_r.get_title().startswith("REFLACX: fixations, duration-weighted, sum 1\ngrid 128")
     maps = _by_gid(fig, "attention_map")
     np.testing.assert_array_equal(maps[0].get_array(), paper)
     np.testing.assert_array_equal(maps[1].get_array(), reflacx)
@@ -406,6 +441,16 @@ def test_keyframe_stats_bars_equal_table_counts(table):
     n_boxed = int(table["has_box"].sum())
     assert f"({n_boxed} of {len(table)} frames have a box)" in fig.axes[3].get_title()
     assert n_boxed == 6
+    # the area unit names the grid's scale only when the table's params say it
+    assert fig.axes[3].get_xlabel() == "box width × height (grid px²)"
+    with_params = table.assign(params='{"darkness": 0.15, "scale": 0.25}')
+    assert vk.keyframe_stats_figure(with_params).axes[3].get_xlabel() == \
+        "box width × height (¼-scale px²)"
+
+
+def test_grid_unit():
+    assert [vk.grid_unit(s) for s in (0.25, 0.5, 0.3, 1.0)] == [
+        "¼-scale px", "½-scale px", "0.3-scale px", "original px"]
 
 
 def test_keyframe_stats_rejects_bad_tables(table):
@@ -438,12 +483,12 @@ def real():
     ds = load_reflacx(root / "reflacx")
     kc = KeyframeConfig.from_config(cfg)
     rid = ds.ids(phase=3)[0]
-    film = load_film(ds, rid, root / "mimic-cxr-jpg")
+    film = load_film(ds, rid, root / "mimic-cxr-jpg", scale=kc.scale)
     frames, rows = reading_keyframes(ds, rid, film, kc)
     extra = []
     for other in ds.ids(phase=3)[1:3]:
-        extra += reading_keyframes(ds, other, load_film(ds, other, root / "mimic-cxr-jpg"),
-                                   kc)[1]
+        extra += reading_keyframes(ds, other, load_film(ds, other, root / "mimic-cxr-jpg",
+                                                          scale=kc.scale), kc)[1]
     return dict(ds=ds, rid=rid, film=film, frames=frames, rows=pd.DataFrame(rows), kc=kc,
                 table=pd.DataFrame(rows + extra))
 
@@ -463,7 +508,8 @@ def test_real_window_steps_boxes_match_rows(real):
         hol = attention_map(w, size, "paper", scale=kc.scale,
                             sigma_factor=kc.render_sigma_factor, normalize="none")
         mine = rows[rows["sentence_index"] == w.sentence_index]
-        fig = vk.window_steps_figure(real["film"], w, wc, hol, mine, untrimmed=w0)
+        fig = vk.window_steps_figure(real["film"], w, wc, hol, mine, untrimmed=w0,
+                                     darkness=kc.darkness)
         _preview(fig, f"real_steps_s{w.sentence_index}")
         assert len(_axes(fig, "panel_")) == 4
         assert len(_by_gid(fig, "box")) == int(mine["has_box"].sum())

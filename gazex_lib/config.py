@@ -13,10 +13,14 @@ import os
 import platform
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from gazex_lib import sections
+from gazex_lib.sections import ConfigError
 
 PROFILES = ("ci", "full")
 
@@ -34,38 +38,96 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GAZEX_CACHE", REPO_ROOT / ".cache"))
 
 
-def load_config(profile: str = "ci", **overrides: Any) -> dict:
-    """Read ``configs/<profile>.yaml`` and apply dotted overrides (``synthetic.n_readings=10``).
+@dataclass(frozen=True)
+class Config:
+    """A profile's configuration: frozen, typed, one attribute per YAML section
+    (``config.gaze.eps``, ``config.train.max_steps``); see :mod:`gazex_lib.sections`."""
 
-    Raises ``ValueError`` for an unknown profile or an override key that the file lacks
-    (a typo must not silently fall back to a default).
+    profile: str
+    seed: int
+    source: str
+    synthetic: Any
+    data: sections.DataSection
+    explore: sections.ExploreSection
+    gaze: sections.GazeSection
+    keyframes: sections.KeyframesSection
+    model: sections.ModelSection
+    tasks: sections.TasksSection
+    heldout: sections.HeldoutSection
+    train: sections.TrainSection
+    stages: sections.StagesSection
+
+    def section_dict(self, name: str) -> dict:
+        """Section ``name`` as plain data (for stage keys and result files)."""
+        return sections.section_dict(getattr(self, name))
+
+    def to_dict(self) -> dict:
+        return {"profile": self.profile, "seed": self.seed,
+                **{name: self.section_dict(name) for name in sections.SECTION_TYPES}}
+
+
+def _split_key(dotted: str) -> list[str]:
+    return dotted.replace("__", ".").split(".")
+
+
+def load_config(profile: str = "ci", **overrides: Any) -> Config:
+    """Read ``configs/<profile>.yaml`` into a :class:`Config`, with dotted overrides applied
+    first (``train.max_steps=3`` or ``train__max_steps=3``).
+
+    * An unknown profile, a missing or unknown key (in the file or an override), or a value of
+      the wrong type raises :class:`~gazex_lib.sections.ConfigError` naming the file and key.
+    * An override whose value is ``None`` keeps the profile's value (notebook parameters use
+      ``None`` for "the profile's default").
+    * Overriding ``train.max_steps`` replaces an ``epochs`` budget (the loop takes exactly one).
     """
     if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+        raise ConfigError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
     path = configs_dir() / f"{profile}.yaml"
-    with open(path, encoding="utf-8") as fh:
-        cfg = yaml.safe_load(fh)
-    for dotted, value in overrides.items():
-        node = cfg
-        *parents, leaf = dotted.replace("__", ".").split(".")
+    source = display_path(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: no such configuration file") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: not a mapping of sections")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    for dotted, value in given.items():
+        node = raw
+        *parents, leaf = _split_key(dotted)
         for key in parents:
             if not isinstance(node.get(key), dict):
-                raise ValueError(f"{path}: no section {key!r} for override {dotted!r}")
+                raise ConfigError(f"{source}: no section {key!r} for override {dotted!r}")
             node = node[key]
         if leaf not in node:
-            raise ValueError(f"{path}: no key {dotted!r} to override")
+            raise ConfigError(f"{source}: unknown key {'.'.join(_split_key(dotted))} (override)")
         node[leaf] = value
-    return cfg
+    overridden = {".".join(_split_key(k)) for k in given}
+    if "train.max_steps" in overridden and "train.epochs" not in overridden:
+        raw["train"]["epochs"] = None
+    expected = {"profile", "seed", *sections.SECTION_TYPES}
+    unknown = sorted(set(raw) - expected)
+    if unknown:
+        raise ConfigError(f"{source}: unknown section {unknown[0]!r}")
+    missing = [k for k in ("profile", "seed", *sections.SECTION_TYPES) if k not in raw]
+    if missing:
+        raise ConfigError(f"{source}: missing section {missing[0]!r}")
+    if raw["profile"] != profile:
+        raise ConfigError(f"{source}: profile: {raw['profile']!r} does not match the file name")
+    built = {name: sections.build_section(factory(), raw[name], source=source, name=name)
+             for name, factory in sections.SECTION_TYPES.items()}
+    return Config(profile=profile, seed=int(raw["seed"]), source=source, **built)
 
 
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def synthetic_root(cfg: dict, seed: int) -> Path:
+def synthetic_root(cfg: Config, seed: int) -> Path:
     """The cache folder of the synthetic dataset for this config and seed (not created)."""
-    key = _digest({"synthetic": cfg["synthetic"], "seed": seed, "generator": _generator_version()})
-    return cache_dir() / "synthetic" / f"{cfg['profile']}-seed{seed}-{key}"
+    key = _digest({"synthetic": cfg.section_dict("synthetic"), "seed": seed,
+                   "generator": _generator_version()})
+    return cache_dir() / "synthetic" / f"{cfg.profile}-seed{seed}-{key}"
 
 
 def _generator_version() -> str:
@@ -74,7 +136,7 @@ def _generator_version() -> str:
     return getattr(synthetic, "GENERATOR_VERSION", "0")
 
 
-def resolve_data_root(data_root: str | os.PathLike | None, cfg: dict, seed: int,
+def resolve_data_root(data_root: str | os.PathLike | None, cfg: Config, seed: int,
                       progress: bool = True) -> Path:
     """``data_root`` as a Path; ``None`` generates (once) and returns the synthetic dataset.
 
@@ -94,8 +156,8 @@ def resolve_data_root(data_root: str | os.PathLike | None, cfg: dict, seed: int,
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=root.name + ".tmp-", dir=root.parent))
     try:
-        syn = cfg["synthetic"]
-        make_dataset(tmp, n_readings=syn["n_readings"], seed=seed, config=syn, progress=progress)
+        make_dataset(tmp, n_readings=cfg.synthetic.n_readings, seed=seed, config=cfg.synthetic,
+                     progress=progress)
         (tmp / "COMPLETE").write_text("ok\n")
         try:
             tmp.rename(root)
@@ -127,14 +189,16 @@ def display_path(path) -> str:
         return str(path)
 
 
-def write_result(output_dir: Path, stem: str, results: dict, parameters: dict) -> Path:
-    """Write ``<output_dir>/<stem>.json``: headline numbers plus the parameters they ran with.
+def write_result(output_dir: Path, stem: str, results: dict, parameters: dict,
+                 provenance: dict | None = None) -> Path:
+    """Write ``<output_dir>/<stem>.json``: headline numbers, the parameters they ran with and
+    what produced them (``provenance``; :meth:`gazex_lib.runtime.Run.save_results` fills it).
 
     Keys are sorted and floats kept as JSON numbers, so a rerun of the seeded ci profile
     gives the same bytes. Paths are written as given (``None`` stays ``null``).
     """
     payload = {"notebook": stem, "parameters": copy.deepcopy(parameters), "results": results,
-               "environment": {"python": platform.python_version()}}
+               "provenance": provenance or {"python": platform.python_version()}}
     path = Path(output_dir) / f"{stem}.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_jsonable) + "\n")
     return path

@@ -1,6 +1,12 @@
-"""Command line behind the Makefile: ``python -m gazex_lib.run {data,notebooks,env-sync}``.
+"""Command line behind the Makefile: ``python -m gazex_lib.run {data,stage,notebooks,refresh,env-sync}``.
 
-* ``data``: resolve ``--data-root`` (``None``: generate the synthetic dataset once, into the cache).
+* ``data``: resolve ``--data-root`` through :func:`gazex_lib.setup` (ci: ``None`` generates the
+  synthetic dataset once, into the cache; full: a real folder, or ``synthetic`` by name).
+* ``stage NAME``: build (or reuse) one cached stage (``keyframes``, ``pretraining``,
+  ``heldout_answers``) with the same key a notebook would use, e.g. a multi-day GPU job outside
+  a papermill kernel: ``accelerate launch -m gazex_lib.run stage pretraining --profile full
+  --data-root ... --model-path ...``. ``--set train.max_steps=3`` overrides a config key,
+  ``--force`` rebuilds.
 * ``notebooks``: execute every ``notebooks/NN_*.ipynb`` in order with papermill, injecting the
   contract parameters (``profile, data_root, model_path, output_dir, seed``), into
   ``--executed-dir`` (the book renders those copies; the committed notebooks stay untouched).
@@ -17,6 +23,7 @@ import time
 from pathlib import Path
 
 from gazex_lib import config
+from gazex_lib.runtime import SetupError
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 
@@ -32,12 +39,42 @@ def _parameters(args: argparse.Namespace) -> dict:
             "output_dir": args.output_dir, "seed": args.seed}
 
 
+def _overrides(pairs) -> dict:
+    """``["train.max_steps=3", ...]`` -> ``{"train.max_steps": 3}`` (values parsed as YAML)."""
+    import yaml
+
+    out = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SetupError(f"--set takes KEY=VALUE (e.g. train.max_steps=3), got {pair!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _setup(args: argparse.Namespace, **extra):
+    import gazex_lib
+
+    return gazex_lib.setup(args.profile, args.data_root, args.model_path, args.output_dir,
+                           args.seed, **_overrides(getattr(args, "set", None)), **extra)
+
+
 def cmd_data(args: argparse.Namespace) -> int:
-    cfg = config.load_config(args.profile)
     t0 = time.perf_counter()
-    root = config.resolve_data_root(args.data_root, cfg, args.seed)
+    root = _setup(args).data_root
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     print(f"data_root: {root}  ({size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    from gazex_lib.pipelines import STAGE_RUNNERS
+
+    if args.name not in STAGE_RUNNERS:
+        raise SetupError(f"unknown stage {args.name!r}: use one of {', '.join(STAGE_RUNNERS)}")
+    force = {"stages.force": [args.name]} if args.force else {}
+    info = STAGE_RUNNERS[args.name](_setup(args, **force))
+    print(f"{info.name}: {config.display_path(info.directory)}")
     return 0
 
 
@@ -47,6 +84,9 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     out_dir = Path(args.executed_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     params = _parameters(args)
+    _setup(args)   # fail fast, with one line, on a bad profile, folder or checkpoint
+    if args.set:
+        params["overrides"] = _overrides(args.set)
     for nb in notebook_paths():
         t0 = time.perf_counter()
         print(f"--- {nb.name} ({args.profile})", flush=True)
@@ -98,9 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gazex_lib.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("data", "notebooks"):
+    for name in ("data", "notebooks", "stage"):
         p = sub.add_parser(name)
-        p.add_argument("--profile", default="ci", choices=config.PROFILES)
+        if name == "stage":
+            p.add_argument("name", help="keyframes, pretraining or heldout_answers")
+            p.add_argument("--force", action="store_true", help="rebuild even if it exists")
+        p.add_argument("--profile", default="ci")
+        p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a config key (repeatable), e.g. train.max_steps=3")
         p.add_argument("--data-root", default=None)
         p.add_argument("--model-path", default=None)
         p.add_argument("--output-dir", default=None)
@@ -112,8 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("only", nargs="*", help="notebook file names (default: all)")
     args = parser.parse_args(argv)
     handler = {"data": cmd_data, "notebooks": cmd_notebooks, "env-sync": cmd_env_sync,
-               "refresh": cmd_refresh}[args.command]
-    return handler(args)
+               "refresh": cmd_refresh, "stage": cmd_stage}[args.command]
+    try:
+        return handler(args)
+    except (SetupError, FileNotFoundError) as exc:   # a user's mistake: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

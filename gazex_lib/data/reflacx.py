@@ -228,15 +228,23 @@ def _check_options(window_lead_s: float, trailing_words: str) -> None:
         raise ValueError(f"window_lead_s must be a finite number >= 0, got {window_lead_s!r}")
 
 
-def load_reflacx(root, *, window_lead_s: float = 2.0, trailing_words: str = "drop",
+def load_reflacx(root, *, window_lead_s: float | None = None, trailing_words: str | None = None,
                  cache_size: int = 8) -> "ReflacxDataset":
     """Open a REFLACX tree: ``root/main_data/metadata_phase_{1,2,3}.csv`` (a subset of phases
     is allowed; see ``.phases``), ``root/main_data/<id>/`` and ``root/gaze_data/<id>/``.
 
-    ``window_lead_s`` and ``trailing_words`` set the defaults of :meth:`ReflacxDataset.sentences`
-    (configs: ``data.window_lead_s``, ``data.trailing_words``). Raises ``FileNotFoundError``
+    ``window_lead_s`` (s) and ``trailing_words`` set the defaults of
+    :meth:`ReflacxDataset.sentences`; ``None`` takes them from the ``data`` section of
+    ``configs/ci.yaml`` (paper: 2.0 s, ``drop``). ``gazex_lib.setup`` passes its profile's
+    values. Raises ``FileNotFoundError``
     naming the missing path when ``root``, ``root/main_data`` or every metadata file is absent.
     """
+    if window_lead_s is None or trailing_words is None:
+        from gazex_lib.config import load_config
+
+        data = load_config("ci").data
+        window_lead_s = data.window_lead_s if window_lead_s is None else window_lead_s
+        trailing_words = data.trailing_words if trailing_words is None else trailing_words
     _check_options(window_lead_s, trailing_words)
     root = Path(root).expanduser()
     if not root.is_dir():

@@ -59,8 +59,8 @@ def word_sentence_index(words: pd.DataFrame, trailing_words: str = "drop") -> np
     return idx
 
 
-def segment_sentences(words: pd.DataFrame, *, window_lead_s: float = 2.0,
-                      trailing_words: str = "drop") -> pd.DataFrame:
+def segment_sentences(words: pd.DataFrame, *, window_lead_s: float,
+                      trailing_words: str) -> pd.DataFrame:
     """Split a words table (``word, timestamp_start_word, timestamp_end_word``) into sentences.
 
     Returns one row per sentence with :data:`SENTENCE_COLUMNS`: ``n_words`` counts every

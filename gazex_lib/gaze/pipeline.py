@@ -40,6 +40,7 @@ from gazex_lib.gaze import maps
 from gazex_lib.gaze.clusters import CLUSTER_WEIGHTINGS, DBSCAN_METHODS, cluster_window
 from gazex_lib.gaze.keyframes import FIT_MODES, Frame, blend_frame, fit_frame, frame_geometry
 from gazex_lib.gaze.windows import windows_from_tables
+from gazex_lib.sections import GazeSection
 
 __all__ = ["KeyframeConfig", "reading_keyframes", "load_film", "ROW_COLUMNS"]
 
@@ -58,8 +59,11 @@ ROW_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class KeyframeConfig:
-    """Every knob of the key-frame pipeline; defaults = the paper / official code.
+class KeyframeConfig(GazeSection):
+    """Every knob of the key-frame pipeline: the profile's ``gaze`` section
+    (:class:`~gazex_lib.sections.GazeSection`) plus ``data.window_lead_s`` and
+    ``data.trailing_words``. No defaults here: the paper's values live in ``configs/*.yaml``;
+    build it with :meth:`from_config`.
 
     Switches that differ from the official code (official value in brackets):
     ``skip_empty_sentences=False`` [True: misaligns ``frame_index`` and sentences],
@@ -68,30 +72,8 @@ class KeyframeConfig:
     ``holistic_nonzero_floor=True`` [same as official], ``cluster_weighting="official"``
     [same], ``dbscan_method="grid"`` [exact equivalent of "sklearn"].
     """
-    recipe: str = "paper"
-    window_lead_s: float = 2.0            #: s before the first word (paper)
-    trailing_words: str = "drop"          #: official: text after the last '.' dropped
-    trim: tuple | None = (5.0, 95.0)      #: percentile trim of x and y per window
-    skip_empty_sentences: bool = False    #: True = official bug (misaligned frames)
-    scale: float = 0.25                   #: film / map grid scale (official ¼)
-    threshold: float = 0.1                #: clustering-map pixel threshold
-    eps: float = 0.3
-    min_samples: int = 10
-    intensity_weight: float = 0.1
-    dbscan_method: str = "grid"
-    cluster_sigma_factor: float = 1.5
-    render_sigma_factor: float = 1.25
-    cluster_weighting: str = "official"
-    min_clusters_for_frames: int = 2
-    darkness: float = 0.15
-    cluster_box_threshold: float = 0.1
-    holistic_top_percent: float = 20.0
-    holistic_nonzero_floor: bool = True
-    shrink: str = "none"
-    shrink_cluster: float = 0.35
-    shrink_holistic: float = 0.15
-    frame_fit: str = "pad"
-    frame_multiple: int = 28
+    window_lead_s: float            #: s before the first word (paper 2.0)
+    trailing_words: str             #: "drop" (official: text after the last '.' dropped) or "keep"
 
     def __post_init__(self):
         choices = {"recipe": ("paper",), "trailing_words": ("drop", "keep"),
@@ -117,27 +99,22 @@ class KeyframeConfig:
             object.__setattr__(self, "trim", tuple(float(v) for v in self.trim))
 
     @classmethod
-    def from_config(cls, cfg: dict, **overrides) -> "KeyframeConfig":
-        """From a profile config: ``data.window_lead_s``, ``data.trailing_words`` and the
-        optional ``gaze:`` section; unknown ``gaze`` keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        kw = {k: v for k, v in (cfg.get("data") or {}).items()
-              if k in ("window_lead_s", "trailing_words")}
-        section = cfg.get("gaze") or {}
-        unknown = sorted(set(section) - names)
+    def from_config(cls, config, **overrides) -> "KeyframeConfig":
+        """From a profile's :class:`~gazex_lib.config.Config`: its ``gaze`` section and
+        ``data.window_lead_s`` / ``data.trailing_words``; ``overrides`` (field names) win."""
+        kw = dataclasses.asdict(config.gaze)
+        kw.update(window_lead_s=config.data.window_lead_s, trailing_words=config.data.trailing_words)
+        unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
-            raise ValueError(f"unknown gaze config keys {unknown}; known: {sorted(names)}")
-        kw.update(section)
+            raise ValueError(f"unknown key-frame config keys {unknown}")
         kw.update(overrides)
-        if isinstance(kw.get("trim"), list):
-            kw["trim"] = tuple(kw["trim"])
         return cls(**kw)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
-def load_film(ds, reading_id: str, jpg_root, scale: float = 0.25) -> np.ndarray:
+def load_film(ds, reading_id: str, jpg_root, *, scale: float) -> np.ndarray:
     """The reading's MIMIC-CXR-JPG film as (H, W) uint8 at ``scale`` (official area resize)."""
     from gazex_lib.data.mimic import load_image, resolve_image_path
 
@@ -154,7 +131,7 @@ def _box_columns(box, scale, film_wh) -> dict:
     return out
 
 
-def reading_keyframes(ds, reading_id: str, film, config: KeyframeConfig | None = None,
+def reading_keyframes(ds, reading_id: str, film, config: KeyframeConfig,
                       **overrides) -> tuple[list[Frame], list[dict]]:
     """Key frames and table rows of one reading.
 
@@ -164,7 +141,7 @@ def reading_keyframes(ds, reading_id: str, film, config: KeyframeConfig | None =
     replace :class:`KeyframeConfig` fields. Returns ``(frames, rows)``: frames in video
     order, one row per frame (:data:`ROW_COLUMNS`) with ``frame_index`` its 1-based position.
     """
-    cfg = config or KeyframeConfig()
+    cfg = config
     if overrides:
         cfg = dataclasses.replace(cfg, **overrides)
     meta = ds.metadata.loc[reading_id]

@@ -3,7 +3,7 @@
 >>> kt = build_keyframe_table(ds, jpg_root, output_dir, KeyframeConfig())   # doctest: +SKIP
 >>> kt.table.groupby("status").size()                                      # doctest: +SKIP
 
-Written to ``<output_dir>/keyframes/<key>/``:
+Written to ``<output_dir>/stages/keyframes/<key>/`` (a stage, :mod:`gazex_lib.stages`):
 
 * ``keyframes.parquet`` — the rows of :func:`~gazex_lib.gaze.pipeline.reading_keyframes`
   (:data:`~gazex_lib.gaze.pipeline.ROW_COLUMNS`), readings in metadata order;
@@ -12,8 +12,8 @@ Written to ``<output_dir>/keyframes/<key>/``:
   ``(n_frames, H, W)`` (frames are grey; the 3 channels the video processor wants are copies).
 
 ``<key>`` hashes the data fingerprint (metadata files, and size and mtime of every gaze file),
-the :class:`~gazex_lib.gaze.pipeline.KeyframeConfig`, the reading ids and
-:data:`TABLE_VERSION`, so a notebook that asks again for the same table reuses it, and any
+the :class:`~gazex_lib.gaze.pipeline.KeyframeConfig`, the reading ids, ``save_frames`` and
+:data:`TABLE_VERSION` (not the seed: the table draws no random numbers), so a notebook that asks again for the same table reuses it, and any
 change of data, recipe or code version builds a new one.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from gazex_lib.gaze.pipeline import ROW_COLUMNS, KeyframeConfig, load_film, reading_keyframes
+from gazex_lib.stages import StageInfo, run_stage, stage_key
 
 #: Bump when the rows or frames the code produces change for the same data and config.
 TABLE_VERSION = "1"
@@ -43,6 +44,7 @@ class KeyframeTable:
     directory: Path
     manifest: dict
     from_cache: bool
+    stage: StageInfo | None = None
 
     @property
     def path(self) -> Path:
@@ -69,10 +71,16 @@ def data_fingerprint(ds, ids: list[str]) -> str:
     return h.hexdigest()
 
 
-def table_key(fingerprint: str, config: KeyframeConfig, ids: list[str]) -> str:
-    payload = json.dumps({"data": fingerprint, "config": config.to_json(), "ids": ids,
-                          "version": TABLE_VERSION}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+def table_inputs(fingerprint: str, config: KeyframeConfig, ids: list[str],
+                 save_frames: bool) -> dict:
+    """What the key-frame stage's key is made of (no seed: the table draws no random numbers)."""
+    return {"data": fingerprint, "config": json.loads(config.to_json()), "ids": list(ids),
+            "save_frames": bool(save_frames), "version": TABLE_VERSION}
+
+
+def table_key(fingerprint: str, config: KeyframeConfig, ids: list[str],
+              save_frames: bool = False) -> str:
+    return stage_key(table_inputs(fingerprint, config, ids, save_frames))
 
 
 # --- workers ---------------------------------------------------------------------------------
@@ -99,38 +107,44 @@ def _one_reading(reading_id: str, config: KeyframeConfig, frames_dir: str | None
     return rows
 
 
-def build_keyframe_table(ds, jpg_root, output_dir, config: KeyframeConfig | None = None, *,
+def build_keyframe_table(ds, jpg_root, output_dir, config: KeyframeConfig, *,
                          ids: list[str] | None = None, n_jobs: int | None = None,
                          save_frames: bool = False, progress: bool = True,
-                         use_cache: bool = True) -> KeyframeTable:
-    """Key frames of every kept reading (or ``ids``), in parallel over readings.
+                         use_cache: bool = True, announce=None) -> KeyframeTable:
+    """Key frames of every kept reading (or ``ids``), in parallel over readings: the
+    ``keyframes`` stage (:mod:`gazex_lib.stages`).
 
     ``n_jobs`` processes (default: the CPU count; 1 runs in this process). Discarded readings
     are not processed (they have no gaze; the data-quality report counts them). The result
-    is cached under ``<output_dir>/keyframes/<key>/`` (see the module docstring).
+    lives in ``<output_dir>/stages/keyframes/<key>/`` (see the module docstring) and is reused
+    when asked for again; ``use_cache=False`` rebuilds it. ``announce`` gets the stage's
+    built / reused line (``None``: silent).
     """
-    config = config or KeyframeConfig()
     ids = list(ds.ids() if ids is None else ids)
-    key = table_key(data_fingerprint(ds, ids), config, ids)
-    directory = Path(output_dir) / "keyframes" / key
-    if use_cache and (directory / "manifest.json").exists():
-        table = pd.read_parquet(directory / "keyframes.parquet")
-        manifest = json.loads((directory / "manifest.json").read_text())
-        if not save_frames or manifest["frames_saved"]:
-            return KeyframeTable(table, directory, manifest, from_cache=True)
-    frames_dir = directory / "frames"
-    frames_dir.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    rows_by_id = _run(ds, jpg_root, config, ids, n_jobs, str(frames_dir) if save_frames else None,
-                      progress)
-    rows = [r for rid in ids for r in rows_by_id[rid]]
-    table = pd.DataFrame(rows, columns=ROW_COLUMNS)
-    table.to_parquet(directory / "keyframes.parquet", index=False)
-    manifest = {"key": key, "table_version": TABLE_VERSION, "config": json.loads(config.to_json()),
-                "n_readings": len(ids), "frames_saved": save_frames,
-                "seconds": round(time.perf_counter() - t0, 1), **summarize(table)}
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return KeyframeTable(table, directory, manifest, from_cache=False)
+    inputs = table_inputs(data_fingerprint(ds, ids), config, ids, save_frames)
+    key = stage_key(inputs)
+
+    def build(directory: Path) -> None:
+        frames_dir = directory / "frames"
+        if save_frames:
+            frames_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        rows_by_id = _run(ds, jpg_root, config, ids, n_jobs,
+                          str(frames_dir) if save_frames else None, progress)
+        rows = [r for rid in ids for r in rows_by_id[rid]]
+        table = pd.DataFrame(rows, columns=ROW_COLUMNS)
+        table.to_parquet(directory / "keyframes.parquet", index=False)
+        manifest = {"key": key, "table_version": TABLE_VERSION,
+                    "config": json.loads(config.to_json()), "n_readings": len(ids),
+                    "frames_saved": save_frames, "seconds": round(time.perf_counter() - t0, 1),
+                    **summarize(table)}
+        (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+    info = run_stage(output_dir, "keyframes", inputs, build, force=not use_cache, announce=announce)
+    table = pd.read_parquet(info.directory / "keyframes.parquet")
+    manifest = json.loads((info.directory / "manifest.json").read_text())
+    return KeyframeTable(table, info.directory, manifest, from_cache=info.status == "reused",
+                         stage=info)
 
 
 def _run(ds, jpg_root, config, ids, n_jobs, frames_dir, progress) -> dict[str, list[dict]]:

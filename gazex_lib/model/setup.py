@@ -1,8 +1,9 @@
 """The pretraining model from a profile: ``configs/<profile>.yaml`` section ``model``.
 
->>> model, processor = load_for_pretraining(cfg, model_path=None, train_records=records)  # doctest: +SKIP
+>>> model, processor = load_for_pretraining(config.model, model_path=None, train_records=records)  # doctest: +SKIP
 
-Keys of the ``model`` section (all required, so a typo never falls back to a default):
+Every function takes the ``model`` section object (:class:`gazex_lib.sections.ModelSection`);
+its keys (all required, so a typo never falls back to a default):
 
 ``size``                 ``tiny`` / ``small`` / ``2b``, used only when ``model_path`` is None
 ``min_pixels`` ...       the processor's image and video pixel budgets (px)
@@ -18,61 +19,63 @@ from __future__ import annotations
 from gazex_lib.model.loading import load_model
 from gazex_lib.model.lora import answer_token_ids, apply_lora
 
-__all__ = ["MODEL_KEYS", "processor_kwargs", "load_base", "add_adapters", "load_for_pretraining",
-           "merged_copy"]
+__all__ = ["processor_kwargs", "load_base", "add_adapters", "load_for_pretraining",
+           "merged_copy", "load_trained"]
 
 PIXEL_KEYS = ("min_pixels", "max_pixels", "video_min_pixels", "video_max_pixels")
-MODEL_KEYS = ("size", *PIXEL_KEYS, "gradient_checkpointing", "lora_r", "lora_alpha",
-              "lora_dropout", "lora_targets", "train_merger", "trainable_tokens")
 TRAINABLE_TOKENS = ("none", "answers")
 
 
-def _section(cfg: dict) -> dict:
-    m = dict(cfg.get("model") or {})
-    missing = [k for k in MODEL_KEYS if k not in m]
-    unknown = sorted(set(m) - set(MODEL_KEYS))
-    if missing or unknown:
-        raise KeyError(f"configs 'model' section: missing {missing}, unknown {unknown}")
-    if m["trainable_tokens"] not in TRAINABLE_TOKENS:
+def _checked(model_cfg):
+    """The ``model`` section (:class:`gazex_lib.sections.ModelSection`), its choices checked."""
+    if model_cfg.trainable_tokens not in TRAINABLE_TOKENS:
         raise ValueError(f"model.trainable_tokens must be one of {TRAINABLE_TOKENS}, "
-                         f"got {m['trainable_tokens']!r}")
-    return m
+                         f"got {model_cfg.trainable_tokens!r}")
+    return model_cfg
 
 
-def processor_kwargs(cfg: dict) -> dict:
-    """The pixel budgets of the profile, as ``load_model(processor_kwargs=...)`` takes them."""
-    m = _section(cfg)
-    return {k: int(m[k]) for k in PIXEL_KEYS}
+def processor_kwargs(model_cfg) -> dict:
+    """The pixel budgets of a ``model`` section, as ``load_model(processor_kwargs=...)`` takes them."""
+    return {k: int(getattr(model_cfg, k)) for k in PIXEL_KEYS}
 
 
-def load_base(cfg: dict, model_path=None, *, seed: int = 0, device=None):
+def load_base(model_cfg, model_path=None, *, seed: int = 0, device=None):
     """``(model, processor)`` without adapters: the checkpoint at ``model_path``, or the
-    profile's ``size`` with random weights drawn from ``seed``."""
-    m = _section(cfg)
-    return load_model(model_path, size=m["size"], seed=seed, device=device,
-                      gradient_checkpointing=bool(m["gradient_checkpointing"]),
-                      processor_kwargs=processor_kwargs(cfg))
+    section's ``size`` with random weights drawn from ``seed``."""
+    m = _checked(model_cfg)
+    return load_model(model_path, size=m.size, seed=seed, device=device,
+                      gradient_checkpointing=bool(m.gradient_checkpointing),
+                      processor_kwargs=processor_kwargs(m))
 
 
-def add_adapters(model, processor, cfg: dict, train_records=None):
+def add_adapters(model, processor, model_cfg, train_records=None):
     """LoRA (and, with ``trainable_tokens: answers``, the answer-token rows of
-    ``train_records``) on ``model`` as the profile says. Returns the peft model."""
-    m = _section(cfg)
+    ``train_records``) on ``model`` as the ``model`` section says. Returns the peft model."""
+    m = _checked(model_cfg)
     token_ids = None
-    if m["trainable_tokens"] == "answers":
+    if m.trainable_tokens == "answers":
         if not train_records:
             raise ValueError("model.trainable_tokens=answers needs the training records")
         token_ids = answer_token_ids(train_records, processor.tokenizer)
-    return apply_lora(model, r=int(m["lora_r"]), alpha=int(m["lora_alpha"]),
-                      dropout=float(m["lora_dropout"]), target=tuple(m["lora_targets"]),
-                      train_merger=bool(m["train_merger"]), trainable_token_ids=token_ids)
+    return apply_lora(model, r=int(m.lora_r), alpha=int(m.lora_alpha),
+                      dropout=float(m.lora_dropout), target=tuple(m.lora_targets),
+                      train_merger=bool(m.train_merger), trainable_token_ids=token_ids)
 
 
-def load_for_pretraining(cfg: dict, model_path=None, *, seed: int = 0, train_records=None,
+def load_for_pretraining(model_cfg, model_path=None, *, seed: int = 0, train_records=None,
                          device=None):
     """:func:`load_base` then :func:`add_adapters`: ``(peft_model, processor)``."""
-    model, processor = load_base(cfg, model_path, seed=seed, device=device)
-    return add_adapters(model, processor, cfg, train_records), processor
+    model, processor = load_base(model_cfg, model_path, seed=seed, device=device)
+    return add_adapters(model, processor, model_cfg, train_records), processor
+
+
+def load_trained(model_cfg, model_path, adapter_dir, *, seed: int = 0, device=None):
+    """``(peft_model, processor)``: the base model (as :func:`load_base`) with the adapter
+    saved in ``adapter_dir`` (LoRA, merger and token rows) loaded, in eval mode."""
+    from peft import PeftModel
+
+    base, processor = load_base(model_cfg, model_path, seed=seed, device=device)
+    return PeftModel.from_pretrained(base, str(adapter_dir)).eval(), processor
 
 
 def merged_copy(model):

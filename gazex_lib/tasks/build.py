@@ -46,10 +46,7 @@ from gazex_lib.tasks.records import DEFAULT_TASKS, TASKS, RecordList, reading_gr
 from gazex_lib.tasks.sda import sda_finding_records, sda_global_records
 
 __all__ = ["OFFICIAL_TASK_PHASES", "build_pretraining_records", "select_readings", "task_counts",
-           "records_from_config", "TASK_CONFIG_KEYS"]
-
-#: Keys of a profile's ``tasks`` section.
-TASK_CONFIG_KEYS = ("names", "ratios", "n_records", "prompt_style", "holdout_phases", "split")
+           "records_from_config"]
 
 #: The REFLACX phases each official task reads (``Create_Training_Data.py`` and the shuffle /
 #: extraction scripts).
@@ -216,18 +213,14 @@ def task_counts(records) -> dict:
 
 
 
-def records_from_config(kt, ds, cfg: dict, seed: int = 0, **overrides) -> RecordList:
-    """:func:`build_pretraining_records` with the profile's ``tasks`` section (``names``,
-    ``ratios``, ``n_records``, ``prompt_style``, ``holdout_phases``, ``split``); keyword
-    ``overrides`` (any argument of that function) win."""
-    section = dict(cfg.get("tasks") or {})
-    missing = [k for k in TASK_CONFIG_KEYS if k not in section]
-    unknown = sorted(set(section) - set(TASK_CONFIG_KEYS))
-    if missing or unknown:
-        raise KeyError(f"configs 'tasks' section: missing {missing}, unknown {unknown}")
-    kwargs = dict(tasks=tuple(section["names"]), ratios=section["ratios"],
-                  n_records=section["n_records"], prompt_style=section["prompt_style"],
-                  holdout_phases=tuple(section["holdout_phases"]), split=section["split"],
+def records_from_config(kt, ds, tasks_cfg, seed: int = 0, **overrides) -> RecordList:
+    """:func:`build_pretraining_records` with a ``tasks`` section
+    (:class:`gazex_lib.sections.TasksSection`: ``names``, ``ratios``, ``n_records``,
+    ``prompt_style``, ``holdout_phases``, ``split``); keyword ``overrides`` (any argument of
+    that function) win."""
+    kwargs = dict(tasks=tuple(tasks_cfg.names), ratios=tasks_cfg.ratios,
+                  n_records=tasks_cfg.n_records, prompt_style=tasks_cfg.prompt_style,
+                  holdout_phases=tuple(tasks_cfg.holdout_phases), split=tasks_cfg.split,
                   seed=seed)
     kwargs.update(overrides)
     return build_pretraining_records(kt, ds, **kwargs)

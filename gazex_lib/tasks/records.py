@@ -184,7 +184,7 @@ def reading_groups(table: pd.DataFrame):
 
 
 # --- resolving media -------------------------------------------------------------------------
-def make_film_loader(ds, jpg_root, scale: float = 0.25, cache_size: int = 32) -> Callable:
+def make_film_loader(ds, jpg_root, *, scale: float, cache_size: int = 32) -> Callable:
     """``reading_id -> (H, W) uint8`` film at ``scale`` (the key-frame config's ``scale``,
     official ¼), the image the box coordinates refer to; the last ``cache_size`` are cached."""
     from gazex_lib.gaze.pipeline import load_film

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    """Generator settings (defaults = ``configs/ci.yaml``, section ``synthetic``).
+    """Generator settings: the ``synthetic`` section of ``configs/<profile>.yaml`` (the
+    defaults named below are the ci profile's values, which live only in that file).
 
     Attributes:
         n_readings: total number of REFLACX readings (all phases; default 60). The
@@ -36,13 +37,13 @@ class SyntheticConfig:
             several images (ci: ``[3, 3]``). Phase 3 gets the remaining readings.
     """
 
-    n_readings: int = 60
-    image_size: tuple[int, int] = (896, 1120)
-    pixels_per_degree: float = 30
-    sampling_rate_hz: int = 1000
-    discard_fraction: float = 0.05
-    jpeg_quality: int = 90
-    multi_reader_images: tuple[int, int] | None = (3, 3)
+    n_readings: int
+    image_size: tuple[int, int]
+    pixels_per_degree: float
+    sampling_rate_hz: int
+    discard_fraction: float
+    jpeg_quality: int
+    multi_reader_images: tuple[int, int] | None
 
     def __post_init__(self) -> None:
         if self.multi_reader_images is not None:
@@ -68,9 +69,15 @@ class SyntheticConfig:
 
     @classmethod
     def from_any(cls, config: "SyntheticConfig | Mapping[str, Any] | None") -> "SyntheticConfig":
-        """``None`` -> defaults; a mapping -> its keys (unknown keys raise ``ValueError``)."""
-        if config is None:
-            return cls()
+        """``None`` -> the ``synthetic`` section of ``configs/ci.yaml``; a mapping -> that
+        section with the mapping's keys replacing its values (unknown keys raise
+        ``ValueError``)."""
+        if config is None or isinstance(config, Mapping):
+            from gazex_lib.config import load_config
+
+            base = load_config("ci").synthetic
+            if config is None:
+                return base
         if isinstance(config, cls):
             return config
         if not isinstance(config, Mapping):
@@ -79,7 +86,7 @@ class SyntheticConfig:
         unknown = sorted(set(config) - known)
         if unknown:
             raise ValueError(f"unknown synthetic config keys {unknown}; known: {sorted(known)}")
-        return cls(**dict(config))
+        return dataclasses.replace(base, **dict(config))
 
     def to_dict(self) -> dict:
         """JSON-ready dict (``image_size`` as a list, as in the YAML)."""

@@ -1,0 +1,29 @@
+"""The book's cached stages beyond the key-frame table: pretraining and held-out generation.
+
+Each function takes the run object (:func:`gazex_lib.setup`) and returns a stage
+(:mod:`gazex_lib.stages`) whose key is made of every configuration section it reads, the data
+fingerprint, the model identity, its upstream stages and the seed. Notebooks and the command
+line (``python -m gazex_lib.run stage NAME``) call the same functions, so they share outputs.
+"""
+from gazex_lib.pipelines.pretraining import (PretrainingInputs, adapter_dir,
+                                             heldout_answers_stage, heldout_probe_records,
+                                             pretraining_inputs, pretraining_stage, read_answers,
+                                             read_train_summary, train_config)
+
+#: Stage name -> function of the run object that builds (or reuses) it and its upstream stages.
+STAGE_RUNNERS = {
+    "keyframes": lambda run: run.keyframe_table().stage,
+    "pretraining": lambda run: pretraining_stage(run),
+    "heldout_answers": lambda run: _heldout(run),
+}
+
+
+def _heldout(run):
+    inputs = pretraining_inputs(run)
+    stage = pretraining_stage(run, inputs)
+    return heldout_answers_stage(run, inputs, heldout_probe_records(run, inputs), stage)
+
+
+__all__ = ["PretrainingInputs", "pretraining_inputs", "pretraining_stage", "heldout_answers_stage",
+           "heldout_probe_records", "read_train_summary", "read_answers", "adapter_dir",
+           "train_config", "STAGE_RUNNERS"]

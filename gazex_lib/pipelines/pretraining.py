@@ -1,0 +1,135 @@
+"""Chapter 03's stages: gaze pretraining (LoRA) and the held-out answers of the probes.
+
+* ``pretraining``: reads sections ``model``, ``tasks``, ``train``; upstream ``keyframes``;
+  the model identity and the seed. Output: ``train/`` (the loop's output folder: ``adapter/``,
+  ``train_log.jsonl``, checkpoints) and ``summary.json`` (steps, epochs, losses, seconds).
+  A killed run resumes from its last checkpoint in the stage's partial folder.
+* ``heldout_answers``: reads sections ``model``, ``tasks``, ``heldout``; upstream
+  ``keyframes`` and ``pretraining``; the model identity and the seed. Output:
+  ``answers.json`` (record ids, generation budgets, and the greedy answers of the untrained
+  and the trained model).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Bump when a stage's output changes for the same inputs.
+PRETRAINING_VERSION = 1
+HELDOUT_VERSION = 1
+TRAIN_SUBDIR = "train"
+
+
+@dataclass
+class PretrainingInputs:
+    """What both stages read: the key-frame table, the training records and the resolver of
+    their lazy media (films and frames)."""
+    keyframes: object
+    records: object
+    resolve: object
+
+
+def pretraining_inputs(run) -> PretrainingInputs:
+    """The key-frame table (a stage), the profile's training mix and its media resolver."""
+    from gazex_lib import tasks
+
+    kt = run.keyframe_table()
+    records = tasks.records_from_config(kt, run.dataset, run.config.tasks, seed=run.seed)
+    resolve = tasks.RecordResolver(kt, tasks.make_film_loader(run.dataset, run.jpg_root,
+                                                              scale=run.config.gaze.scale))
+    return PretrainingInputs(kt, records, resolve)
+
+
+def train_config(run, output_dir):
+    """The loop's :class:`~gazex_lib.train.TrainConfig`: the ``train`` section, the run's seed."""
+    from gazex_lib.train import TrainConfig
+
+    return TrainConfig.from_dict({**run.config.section_dict("train"), "seed": run.seed},
+                                 output_dir=str(output_dir))
+
+
+def pretraining_stage(run, inputs: PretrainingInputs | None = None):
+    """Train LoRA (and the profile's extra trainable parts) on the pretraining mix, once."""
+    from gazex_lib.model import setup as model_setup
+    from gazex_lib.train import train
+
+    inputs = inputs or pretraining_inputs(run)
+
+    def build(directory: Path) -> None:
+        model, processor = model_setup.load_for_pretraining(
+            run.config.model, run.model_path, seed=run.seed, train_records=inputs.records)
+        result = train(model, processor, inputs.records, train_config(run, directory / TRAIN_SUBDIR),
+                       resolve=inputs.resolve, progress=run.progress, resume_from="latest")
+        summary = {"steps": result.global_step, "epochs": result.epoch,
+                   "final_loss": result.final_loss, "seconds": result.seconds,
+                   "resumed_from": None if result.resumed_from is None
+                   else Path(result.resumed_from).name}
+        (directory / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+
+    return run.stage("pretraining", build, sections=("model", "tasks", "train"),
+                     upstream=(run.stages["keyframes"],), uses_seed=True, uses_model=True,
+                     version=PRETRAINING_VERSION)
+
+
+def read_train_summary(stage) -> tuple[dict, list[dict]]:
+    """``(summary, log)`` of a pretraining stage: its ``summary.json`` and the loop's log."""
+    from gazex_lib.train import read_log
+
+    summary = json.loads((stage.directory / "summary.json").read_text())
+    return summary, read_log(stage.directory / TRAIN_SUBDIR, "train")
+
+
+def adapter_dir(stage) -> Path:
+    return stage.directory / TRAIN_SUBDIR / "adapter"
+
+
+def heldout_probe_records(run, inputs: PretrainingInputs):
+    """The probe records of readings never trained on (``heldout.max_per_task`` per task)."""
+    from gazex_lib import eval as gx_eval
+
+    probe = [t for t in gx_eval.PROBE_TASKS if t in run.config.tasks.names]
+    return gx_eval.heldout_records(inputs.keyframes, run.dataset, inputs.records, tasks=probe,
+                                   max_per_task=run.config.heldout.max_per_task, seed=run.seed)
+
+
+def heldout_answers_stage(run, inputs: PretrainingInputs, heldout, pretraining):
+    """Greedy answers of the untrained and the trained model to the ``heldout`` records.
+
+    The untrained model is the pretraining model before its first step (same seed, LoRA B = 0);
+    the trained one is the base model with the stage's adapter. Both are merged for speed."""
+    from gazex_lib import eval as gx_eval
+    from gazex_lib.model import setup as model_setup
+
+    h = run.config.heldout
+
+    def build(directory: Path) -> None:
+        untrained, processor = model_setup.load_for_pretraining(
+            run.config.model, run.model_path, seed=run.seed, train_records=inputs.records)
+        budgets = gx_eval.answer_budgets(inputs.records, processor.tokenizer, h.new_tokens_factor)
+        gen = dict(resolve=inputs.resolve, max_new_tokens=budgets, batch_size=h.batch_size,
+                   progress=run.progress)
+        answers = {"untrained": gx_eval.generate_answers(model_setup.merged_copy(untrained),
+                                                         processor, heldout, **gen)}
+        del untrained
+        trained, processor = model_setup.load_trained(run.config.model, run.model_path,
+                                                       adapter_dir(pretraining), seed=run.seed)
+        answers["trained"] = gx_eval.generate_answers(model_setup.merged_copy(trained),
+                                                      processor, heldout, **gen)
+        payload = {"record_ids": [r["id"] for r in heldout], "budgets": budgets,
+                   "answers": answers}
+        (directory / "answers.json").write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
+
+    return run.stage("heldout_answers", build, sections=("model", "tasks", "heldout"),
+                     upstream=(run.stages["keyframes"], pretraining), uses_seed=True,
+                     uses_model=True, version=HELDOUT_VERSION,
+                     extra={"record_ids": [r["id"] for r in heldout]})
+
+
+def read_answers(stage, heldout) -> tuple[dict, dict]:
+    """``(answers by source, budgets)`` of a held-out stage, checked against ``heldout``."""
+    payload = json.loads((stage.directory / "answers.json").read_text())
+    ids = [r["id"] for r in heldout]
+    if payload["record_ids"] != ids:
+        raise ValueError(f"{stage.directory}: the stored answers are for other records")
+    return payload["answers"], payload["budgets"]

@@ -349,3 +349,30 @@ def test_findings_visible_at_quarter_scale(size):
                             dtype=float) for im in (pix, base)]
         d = np.abs(small[0] - small[1])
         assert d.max() > 20, (kind, d.max())
+
+
+# --------------------------------------------------------------------------- painters
+def test_every_finding_kind_has_one_painter():
+    """The painter registry covers exactly the planted kinds (a kind without a painter would
+    be rejected by render, one with a stale painter is dead code)."""
+    from gazex_lib.data.synthetic.anatomy import KINDS
+    from gazex_lib.data.synthetic.findings_paint import known_kinds
+
+    assert known_kinds() == sorted(KINDS)
+
+
+def test_unknown_finding_kind_is_rejected_by_name():
+    rng = np.random.default_rng(0)
+    a = make_anatomy(rng, 448, 560, False)
+    f = plant_findings(rng, a, ["nodule"])
+    bad = [*f, dict(f[0], kind="pleural_plaque")]
+    with pytest.raises(ValueError, match=r"unknown finding kind 'pleural_plaque'; known kinds: "
+                                         r"\['atelectasis', .*'support_device'\]"):
+        render(a, bad, np.random.default_rng(1))
+
+
+def test_painter_registers_a_kind_once():
+    from gazex_lib.data.synthetic.findings_paint import painter
+
+    with pytest.raises(ValueError, match="'nodule' already has a painter"):
+        painter("nodule")(lambda scene, f: None)

@@ -495,16 +495,20 @@ def real():
 
 def test_real_window_steps_boxes_match_rows(real):
     from gazex_lib.gaze import attention_map, cluster_window, sentence_windows
+    from gazex_lib.gaze.keyframes import blend_frame
 
     ds, rid, kc, rows = real["ds"], real["rid"], real["kc"], real["rows"]
     meta = ds.metadata.loc[rid]
     size = (int(meta["image_size_x"]), int(meta["image_size_y"]))
-    windows = sentence_windows(ds, rid, trim=kc.trim)
-    untrimmed = sentence_windows(ds, rid, trim=None)
+    windows = sentence_windows(ds, rid, trim=kc.trim, skip_empty_sentences=kc.skip_empty_sentences)
+    untrimmed = sentence_windows(ds, rid, trim=None, skip_empty_sentences=kc.skip_empty_sentences)
     assert len(windows) == rows["sentence_index"].nunique()
     for w, w0 in zip(windows, untrimmed):
         wc = cluster_window(w, size, scale=kc.scale, threshold=kc.threshold, eps=kc.eps,
-                            min_samples=kc.min_samples)
+                            min_samples=kc.min_samples, intensity_weight=kc.intensity_weight,
+                            method=kc.dbscan_method, cluster_sigma_factor=kc.cluster_sigma_factor,
+                            render_sigma_factor=kc.render_sigma_factor,
+                            cluster_weighting=kc.cluster_weighting)
         hol = attention_map(w, size, "paper", scale=kc.scale,
                             sigma_factor=kc.render_sigma_factor, normalize="none")
         mine = rows[rows["sentence_index"] == w.sentence_index]
@@ -516,6 +520,9 @@ def test_real_window_steps_boxes_match_rows(real):
         assert len(_by_gid(fig, "samples")) == (1 if w.n_samples else 0)
         assert f"({wc.status})" in fig._suptitle.get_text()
         assert set(mine["status"]) == {wc.status}
+        (frame,) = _by_gid(fig, "heat_frame")                 # the configured gaze.darkness
+        np.testing.assert_array_equal(frame.get_array(),
+                                      blend_frame(real["film"], hol, kc.darkness, channels=1))
 
 
 def test_real_strip_and_video(real):
@@ -542,8 +549,9 @@ def test_real_recipes_and_stats(real):
     meta = ds.metadata.loc[rid]
     size = (int(meta["image_size_x"]), int(meta["image_size_y"]))
     gaze = ds.gaze(rid).dropna(subset=["timestamp_sample", "x_position", "y_position"])
-    paper = attention_map(gaze, size, "paper")
-    reflacx = attention_map(ds.fixations(rid), size, "reflacx")
+    kc = real["kc"]
+    paper = attention_map(gaze, size, "paper", scale=kc.scale, sigma_factor=kc.render_sigma_factor)
+    reflacx = attention_map(ds.fixations(rid), size, "reflacx", scale=kc.scale)
     fig = vk.recipe_comparison_figure(real["film"], paper, reflacx)
     _preview(fig, "real_recipes")
     assert len(_by_gid(fig, "attention_map")) == 2

@@ -299,6 +299,31 @@ def test_epoch_sampler_is_a_function_of_seed_and_epoch():
     assert EpochSampler(4, shuffle=False).order(5) == [0, 1, 2, 3]
 
 
+class RecordingCollator:
+    """A collator that notes the record ids of every batch it collates (in the order the loader
+    asks; accelerate's loader collates one batch ahead, so a run that stops early has one
+    extra batch at the end)."""
+
+    def __init__(self, inner):
+        self.inner, self.ids = inner, []
+
+    def __call__(self, records):
+        self.ids.append([r["id"] for r in records])
+        return self.inner(records)
+
+
+def test_data_order_follows_the_epoch_sampler(tmp_path, processor, base_model):
+    """The loop shuffles with accelerate's seedable sampler; its order is EpochSampler's."""
+    records = [make_record(i) for i in range(4)]
+    rec = RecordingCollator(ChatCollator(processor))
+    train(fresh_lora(base_model), processor, records,
+          _config(tmp_path, max_steps=4, ckpt_every=None, seed=5), progress=False, collator=rec)
+    s = EpochSampler(4, seed=5)
+    expected = [[f"rec{i}" for i in s.order(e)[j:j + 2]] for e in (0, 1) for j in (0, 2)]
+    assert s.order(0) != s.order(1)
+    assert rec.ids[:4] == expected
+
+
 # ---------------------------------------------------------------------------- training
 
 
@@ -312,12 +337,16 @@ def _lora_state(model):
     return {k: v.detach().clone() for k, v in model.named_parameters() if "lora_" in k}
 
 
-@pytest.mark.parametrize("batch_size,grad_accum,n_records", [(2, 1, 5), (1, 2, 5), (2, 1, 4)])
-def test_resume_is_exact(tmp_path, processor, base_model, batch_size, grad_accum, n_records):
-    """4 steps in one go == 2 steps, stop, new objects, resume, 2 more: same losses, weights.
+@pytest.mark.parametrize("batch_size,grad_accum,n_records,stop",
+                         [(2, 1, 5, 2), (1, 2, 5, 2), (2, 1, 4, 2), (1, 1, 2, 3)])
+def test_resume_is_exact(tmp_path, processor, base_model, batch_size, grad_accum, n_records,
+                         stop):
+    """4 steps in one go == ``stop`` steps, stop, new objects, resume, the rest: same losses,
+    weights.
 
-    (2, 1, 5): checkpoint mid-epoch; (1, 2, 5): epoch 0 ends mid-accumulation (5 micro-batches,
-    3 steps); (2, 1, 4): the checkpoint falls exactly on the end of epoch 0."""
+    (2, 1, 5, 2): checkpoint mid-epoch; (1, 2, 5, 2): epoch 0 ends mid-accumulation (5
+    micro-batches, 3 steps); (2, 1, 4, 2): the checkpoint falls exactly on the end of epoch 0;
+    (1, 1, 2, 3): the checkpoint is in the middle of epoch 1 (its own permutation)."""
     records = [make_record(i) for i in range(n_records)]
     kw = dict(batch_size=batch_size, grad_accum=grad_accum)
     model_a = fresh_lora(base_model)
@@ -325,13 +354,13 @@ def test_resume_is_exact(tmp_path, processor, base_model, batch_size, grad_accum
 
     model_b = fresh_lora(base_model)
     b1 = train(model_b, processor, records, _config(tmp_path / "b", **kw), progress=False,
-               stop_after=2)
-    assert b1.global_step == 2 and b1.adapter_dir is None
+               stop_after=stop)
+    assert b1.global_step == stop and b1.adapter_dir is None
     del model_b
     model_c = fresh_lora(base_model)                       # fresh objects, as in a new process
     c = train(model_c, processor, records, _config(tmp_path / "b", **kw), progress=False,
               resume_from="latest")
-    assert c.resumed_from.endswith("step-000002") and c.global_step == 4
+    assert c.resumed_from.endswith(f"checkpoint_{stop}") and c.global_step == 4
 
     assert a.global_step == 4 and sorted(a.losses) == [1, 2, 3, 4]
     assert c.losses.keys() == a.losses.keys()              # the log was continued, not restarted
@@ -389,13 +418,13 @@ def test_per_task_log_eval_and_checkpoint_contents(tmp_path, processor, base_mod
 
     # checkpoints: the newest 2 kept, each the adapter + optimiser + scheduler + RNG + position
     ckpts = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
-    assert ckpts == ["step-000002", "step-000003"]
-    files = {p.relative_to(tmp_path / "checkpoints" / "step-000002").as_posix()
-             for p in (tmp_path / "checkpoints" / "step-000002").rglob("*") if p.is_file()}
+    assert ckpts == ["checkpoint_2", "checkpoint_3"]              # accelerate's total_limit
+    files = {p.relative_to(tmp_path / "checkpoints" / "checkpoint_2").as_posix()
+             for p in (tmp_path / "checkpoints" / "checkpoint_2").rglob("*") if p.is_file()}
     assert {"adapter/adapter_model.safetensors", "adapter/adapter_config.json", "optimizer.bin",
             "scheduler.bin", "random_states_0.pkl", "trainer_state.json"} <= files
     assert not any(f.startswith("model") for f in files)          # no full model weights
-    st = json.loads((tmp_path / "checkpoints" / "step-000002" / "trainer_state.json").read_text())
+    st = json.loads((tmp_path / "checkpoints" / "checkpoint_2" / "trainer_state.json").read_text())
     assert (st["epoch"], st["batch_in_epoch"], st["global_step"]) == (0, 2, 2)
     assert st["config"]["batch_size"] == 2
     final = {p.name for p in (tmp_path / "adapter").iterdir()}
@@ -404,6 +433,19 @@ def test_per_task_log_eval_and_checkpoint_contents(tmp_path, processor, base_mod
     assert res.adapter_dir == str(tmp_path / "adapter")
     cfg = json.loads((tmp_path / "train_config.json").read_text())
     assert cfg["total_steps"] == 3 and cfg["tasks"] == ["fvp", "gtm", "sda_global"]
+
+
+def test_resume_from_an_older_checkpoint_rewrites_the_newer_ones(tmp_path, processor,
+                                                                   base_model):
+    records = [make_record(i) for i in range(4)]
+    cfg = _config(tmp_path, max_steps=3, ckpt_every=1)
+    a = train(fresh_lora(base_model), processor, records, cfg, progress=False)
+    assert [p.rsplit("/", 1)[1] for p in a.checkpoints] == [f"checkpoint_{s}" for s in (1, 2, 3)]
+    b = train(fresh_lora(base_model), processor, records, cfg, progress=False,
+              resume_from=tmp_path / "checkpoints" / "checkpoint_1")
+    assert b.checkpoints == a.checkpoints and [e["step"] for e in b.log] == [1, 2, 3]
+    for step in a.losses:
+        assert abs(a.losses[step] - b.losses[step]) < 1e-6, step
 
 
 def test_resume_refuses_a_different_data_order(tmp_path, processor, base_model):

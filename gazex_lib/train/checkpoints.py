@@ -1,8 +1,15 @@
 """Checkpoints and the training log of :mod:`gazex_lib.train.loop`.
 
-A checkpoint is ``<output_dir>/checkpoints/step-N/``: ``accelerator.save_state`` with a PEFT
-model stored as its adapter only (``adapter/``), plus ``trainer_state.json`` (data position,
-open log window, config). The log is ``<output_dir>/train_log.jsonl``, one JSON object per event.
+A checkpoint is ``<output_dir>/checkpoints/checkpoint_<step>/``, written by accelerate's
+``save_state`` with automatic checkpoint naming (``ProjectConfiguration``; the iteration number
+is set to the optimiser step before each save, so the name says the step) and pruned by
+accelerate to the newest ``keep_checkpoints`` (``total_limit``). A PEFT model is stored as its
+adapter only (``adapter/``, via save / load hooks). Next to accelerate's files,
+``trainer_state.json`` (written by the main process) holds the data position, the open log
+window and the config: it is plain JSON, read *before* ``load_state`` (to pick the newest
+complete checkpoint by step and to refuse a resume that would change the data order), which is
+why it is not an object registered with ``register_for_checkpointing`` (a pickle that only
+``load_state`` reads). The log is ``<output_dir>/train_log.jsonl``, one JSON object per event.
 """
 from __future__ import annotations
 
@@ -84,24 +91,42 @@ def resolve_checkpoint(resume_from, output_dir) -> Path | None:
 
 
 def _save_checkpoint(accelerator, config, state: dict, window_totals: dict) -> Path:
-    path = Path(config.output_dir) / CHECKPOINTS / f"step-{state['global_step']:06d}"
-    accelerator.wait_for_everyone()
-    accelerator.save_state(str(path))
+    """``accelerator.save_state()`` into ``checkpoints/checkpoint_<step>`` (accelerate names it
+    and deletes the oldest beyond ``total_limit``), then ``trainer_state.json``. A collective:
+    every process calls it (each saves its own RNG state; only the main one writes the rest)."""
+    accelerator.project_configuration.iteration = state["global_step"]  # the folder's number
+    path = Path(accelerator.save_state())
     if accelerator.is_main_process:
         payload = {**state, "window": window_totals, "config": config.to_dict()}
         (path / STATE_FILE).write_text(json.dumps(payload, indent=1))
-        if config.keep_checkpoints:
-            for old in list_checkpoints(config.output_dir)[:-config.keep_checkpoints]:
-                shutil.rmtree(old)
     accelerator.wait_for_everyone()
     return path
 
 
-def _check_resume_config(saved: dict, config, n_records: int, path) -> None:
+def _drop_checkpoints_after(output_dir, step: int) -> None:
+    """Delete the checkpoints newer than ``step`` (a run resumed from an older checkpoint
+    rewrites them; accelerate refuses to save into an existing folder)."""
+    root = Path(output_dir) / CHECKPOINTS
+    if not root.is_dir():
+        return
+    for path in root.iterdir():
+        if not path.is_dir():
+            continue
+        state = path / STATE_FILE
+        newer = (json.loads(state.read_text())["global_step"] > step if state.is_file()
+                 else True)  # an incomplete save
+        if newer:
+            shutil.rmtree(path)
+
+
+def _check_resume_config(saved: dict, config, state: dict, path) -> None:
+    """Refuse a resume that would change the data order or the accumulation (``ValueError``);
+    warn about other changed settings."""
     bad = {k: (saved["config"].get(k), getattr(config, k)) for k in RESUME_INVARIANT
            if saved["config"].get(k) != getattr(config, k)}
-    if saved.get("n_records") != n_records:
-        bad["n_records"] = (saved.get("n_records"), n_records)
+    for k in ("n_records", "num_processes"):
+        if saved.get(k, state[k]) != state[k]:
+            bad[k] = (saved.get(k), state[k])
     if bad:
         raise ValueError(f"cannot resume exactly from {path}: {bad} (checkpoint, now) differ")
     now = config.to_dict()

@@ -20,21 +20,32 @@ Decisions, in one place:
   ``log_every`` window (and over processes) and logged as token-weighted means: the logged
   ``loss`` is (sum of token losses) / (number of label tokens) over the window, ``loss_per_task``
   the same restricted to each task's samples. Exact for any batch size, no extra forward pass.
-* **Data order.** :class:`~gazex_lib.train.sampler.EpochSampler` draws epoch ``e``'s
-  permutation from a generator seeded with ``seed + e``: the order is a pure function of
-  (seed, epoch), identical on every process (accelerate then shards the batches), and needs no
-  generator state to resume.
-* **Checkpoints** (every ``ckpt_every`` optimiser steps, in ``<output_dir>/checkpoints/step-N``):
-  ``accelerator.save_state`` (optimiser, scheduler, the python / numpy / torch RNG states, the
-  accumulation counter) with the model's weights replaced by the **adapter only** (a PEFT
+* **Data order.** accelerate's seedable sampler (``DataLoaderConfiguration(
+  use_seedable_sampler=True, data_seed=seed)``) draws epoch ``e``'s permutation from a
+  generator seeded with ``seed + e``: the order is a pure function of (seed, epoch), identical
+  on every process, and needs no generator state to resume. It is the order of
+  :class:`~gazex_lib.train.sampler.EpochSampler` (tested).
+* **Processes.** Under ``accelerate launch`` each process takes every ``num_processes``-th
+  micro-batch of that order (accelerate's batch sharding): P processes × ``batch_size`` b ×
+  ``grad_accum`` 1 see the micro-batches and take the steps of 1 process × b × ``grad_accum``
+  P (the gradients are averaged across processes as accumulation averages micro-batches;
+  tested on CPU with 2 gloo processes). If the number of batches in an epoch is not a multiple
+  of the number of processes, accelerate fills the last round with batches from the start of
+  the epoch (``even_batches``), which are then trained on and logged twice.
+* **Checkpoints** (every ``ckpt_every`` optimiser steps, in
+  ``<output_dir>/checkpoints/checkpoint_<step>``): ``accelerator.save_state`` with automatic
+  checkpoint naming, the newest ``keep_checkpoints`` kept by accelerate (``total_limit``):
+  optimiser, scheduler, the python / numpy / torch RNG states of every process, the
+  accumulation counter, with the model's weights replaced by the **adapter only** (a PEFT
   model's ``save_pretrained`` into ``adapter/``, via save / load hooks; a non-PEFT model is
   saved whole by accelerate), plus ``trainer_state.json``: the data position (epoch, batches
-  consumed in it, optimiser step), the open log window, and the config.
+  consumed in it per process, optimiser step), the open log window, and the config.
 * **Exact resume.** ``resume_from`` (a checkpoint directory, or ``"latest"``) loads all of the
   above, skips the batches already seen in the current epoch
-  (``accelerator.skip_first_batches``), and truncates ``train_log.jsonl`` to the checkpoint's
-  step. N steps in one go and N/2 + resume + N/2 give the same losses and weights (tested on
-  CPU to 1e-6).
+  (``accelerator.skip_first_batches``), and truncates ``train_log.jsonl`` (and drops newer
+  checkpoints) to the checkpoint's step. N steps in one go and N/2 + resume + N/2 give the
+  same losses and weights (tested on CPU to 1e-6, with 1 and with 2 processes). The seed,
+  batch size, accumulation, number of records and number of processes must not change.
 * **Determinism.** ``accelerate.utils.set_seed(seed)`` before anything random; with
   ``deterministic=True`` also ``torch.use_deterministic_algorithms(True, warn_only=True)``.
 * **Outputs** (main process): ``train_log.jsonl`` (one JSON object per log / eval event),
@@ -55,15 +66,15 @@ from typing import Sequence
 
 from gazex_lib.train.checkpoints import (  # noqa: F401  (re-exported)
     ADAPTER_DIR, CHECKPOINTS, LOG_FILE, RESUME_INVARIANT, STATE_FILE, _adapter_hooks,
-    _append_jsonl, _check_resume_config, _is_peft, _save_checkpoint, _truncate_log,
-    list_checkpoints, read_log, resolve_checkpoint,
+    _append_jsonl, _check_resume_config, _drop_checkpoints_after, _is_peft, _save_checkpoint,
+    _truncate_log, list_checkpoints, read_log, resolve_checkpoint,
 )
 from gazex_lib.train.collator import IGNORE_INDEX, ChatCollator, split_batch  # noqa: F401
 from gazex_lib.train.config import (MIXED_PRECISION, TrainConfig,  # noqa: F401  (re-exported)
                                    config_from_profile)
 from gazex_lib.train.losses import (LossWindow, model_token_losses, summarize,  # noqa: F401
                                     token_losses)
-from gazex_lib.train.sampler import EpochSampler
+from gazex_lib.train.sampler import EpochSampler  # noqa: F401  (re-exported)
 
 CONFIG_FILE = "train_config.json"
 MODEL_DIR = "model"
@@ -153,10 +164,14 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
     * ``stop_after``: end this call after that optimiser step, as a pre-empted job would, with
       a checkpoint there (the schedule still spans the whole run); resume with
       ``resume_from="latest"``. The adapter is then not written to ``adapter/``.
+
+    Under ``accelerate launch`` every process calls ``train`` with the same arguments; end the
+    script with ``accelerate.PartialState().destroy_process_group()`` (a gloo process group
+    left open can abort the interpreter at exit).
     """
     import torch
     from accelerate import Accelerator
-    from accelerate.utils import set_seed
+    from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
     from torch.utils.data import DataLoader
     from tqdm import tqdm
     from transformers import get_cosine_schedule_with_warmup
@@ -169,9 +184,14 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
     output_dir = Path(config.output_dir)
     t_start = time.perf_counter()
 
-    # -- accelerator, seeds
-    accelerator = Accelerator(mixed_precision=config.mixed_precision,
-                              gradient_accumulation_steps=config.grad_accum)
+    # -- accelerator: accumulation, checkpoint naming + pruning, a seeded data order; seeds
+    accelerator = Accelerator(
+        mixed_precision=config.mixed_precision, gradient_accumulation_steps=config.grad_accum,
+        project_config=ProjectConfiguration(project_dir=str(output_dir),
+                                            automatic_checkpoint_naming=True,
+                                            total_limit=config.keep_checkpoints or None),
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True,
+                                                  data_seed=config.seed))
     if config.mixed_precision == "bf16" and accelerator.device.type == "cpu":
         warnings.warn("bf16 autocast on CPU is very slow here (a backward pass took about 40x "
                       "its fp32 time): use mixed_precision='no' on CPU", stacklevel=2)
@@ -181,14 +201,14 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
 
-    # -- data: a seeded per-epoch order, batches collated (rendered, masked, checked) on the fly
+    # -- data: shuffled per epoch by accelerate's seedable sampler (seed + epoch, the same on
+    # every process, which then takes its share of the batches); collated on the fly
     collator = collator or ChatCollator(processor, max_length=config.max_length, resolve=resolve)
     tasks = sorted({r.get("task", "") for r in records}
                    | {r.get("task", "") for r in (eval_records or [])})
-    sampler = EpochSampler(len(records), seed=config.seed, shuffle=config.shuffle)
-    loader = DataLoader(records, batch_size=config.batch_size, sampler=sampler,
+    loader = DataLoader(records, batch_size=config.batch_size, shuffle=config.shuffle,
                         collate_fn=collator, num_workers=config.num_workers,
-                        drop_last=config.drop_last,
+                        drop_last=config.drop_last,  # own generator: not the global torch RNG
                         generator=torch.Generator().manual_seed(config.seed))
     eval_loader = None
     if eval_records:
@@ -216,12 +236,13 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
 
     # -- where we are in the data: fresh, or from a checkpoint
     state = {"epoch": 0, "batch_in_epoch": 0, "global_step": 0, "seconds": 0.0,
-             "n_records": len(records), "total_steps": total_steps}
+             "n_records": len(records), "total_steps": total_steps,
+             "num_processes": accelerator.num_processes}
     window = LossWindow(tasks, accelerator.device)
     ckpt = resolve_checkpoint(resume_from, output_dir)
     if ckpt is not None:
         saved = json.loads((ckpt / STATE_FILE).read_text())
-        _check_resume_config(saved, config, len(records), ckpt)
+        _check_resume_config(saved, config, state, ckpt)
         accelerator.load_state(str(ckpt))
         state.update({k: saved[k] for k in ("epoch", "batch_in_epoch", "global_step", "seconds")})
         if accelerator.is_main_process:
@@ -231,8 +252,9 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
         if ckpt is None:  # a fresh run: no stale log lines or checkpoints from an older run
             log_path.unlink(missing_ok=True)
             shutil.rmtree(output_dir / CHECKPOINTS, ignore_errors=True)
-        else:
+        else:  # a resumed run rewrites what came after its checkpoint
             _truncate_log(log_path, state["global_step"])
+            _drop_checkpoints_after(output_dir, state["global_step"])
         (output_dir / CONFIG_FILE).write_text(json.dumps(
             {**config.to_dict(), "total_steps": total_steps, "warmup_steps": warmup,
              "batches_per_epoch": batches_per_epoch, "num_processes": accelerator.num_processes,
@@ -252,7 +274,7 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
         window.reset()
 
     def run_eval() -> None:
-        result = evaluate(model, eval_loader, accelerator, tasks)
+        result = evaluate(model, eval_loader, accelerator, tasks)  # collective
         if accelerator.is_main_process:
             _append_jsonl(log_path, {"kind": "eval", "step": state["global_step"],
                                      "eval_loss": result["loss"],
@@ -261,7 +283,9 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
                                      "label_tokens_per_task": result["label_tokens_per_task"],
                                      "label_tokens": result["label_tokens"]})
 
-    checkpoints = [str(p) for p in list_checkpoints(output_dir)] if ckpt is not None else []
+    def checkpoint() -> None:
+        _save_checkpoint(accelerator, config, state, window.reduce(accelerator))  # collective
+
     bar = tqdm(total=total_steps, initial=state["global_step"], desc="train", dynamic_ncols=True,
                disable=not (progress and accelerator.is_local_main_process))
     grad_norm = None
@@ -271,9 +295,7 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
 
     # -- the loop: epochs, then micro-batches; an optimiser step every grad_accum of them
     while state["global_step"] < total_steps and not stopped:
-        sampler.set_epoch(state["epoch"])
-        if hasattr(loader, "set_epoch"):  # accelerate's loaders call set_epoch(iteration) too
-            loader.set_epoch(state["epoch"])
+        loader.set_epoch(state["epoch"])  # the sampler's permutation: seed + epoch
         batches = (accelerator.skip_first_batches(loader, state["batch_in_epoch"])
                    if state["batch_in_epoch"] else loader)
         for batch in batches:
@@ -301,17 +323,14 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
             step = state["global_step"]
             bar.update(1)
             if step == total_steps or (config.log_every and step % config.log_every == 0):
-                extra = {"grad_norm": float(grad_norm)} if grad_norm is not None else {}
-                log_window(extra)
+                log_window({"grad_norm": float(grad_norm)} if grad_norm is not None else {})
             if eval_loader is not None and config.eval_every and step % config.eval_every == 0:
                 run_eval()
-            if config.ckpt_every and step % config.ckpt_every == 0:
-                path = _save_checkpoint(accelerator, config, state, window.reduce(accelerator))
-                checkpoints = [c for c in checkpoints if Path(c).exists()] + [str(path)]
-            if stop_after is not None and step >= stop_after and step < total_steps:
-                if not (config.ckpt_every and step % config.ckpt_every == 0):
-                    path = _save_checkpoint(accelerator, config, state, window.reduce(accelerator))
-                    checkpoints.append(str(path))
+            scheduled = bool(config.ckpt_every) and step % config.ckpt_every == 0
+            preempted = stop_after is not None and stop_after <= step < total_steps
+            if scheduled or preempted:
+                checkpoint()
+            if preempted:
                 stopped = True
                 break
             t_step = time.perf_counter()
@@ -334,14 +353,15 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
         if accelerator.is_main_process:
             unwrapped.save_pretrained(str(final_dir), is_main_process=True)
             processor.save_pretrained(str(final_dir))
-        accelerator.wait_for_everyone()
+    accelerator.wait_for_everyone()
     seconds = time.perf_counter() - t_start
-    log = read_log(output_dir, "train") if accelerator.is_main_process else []
+    main = accelerator.is_main_process
+    log = read_log(output_dir, "train") if main else []
     result = TrainResult(
         output_dir=str(output_dir), global_step=state["global_step"], total_steps=total_steps,
         epoch=state["epoch"], final_loss=log[-1]["loss"] if log else None, log=log,
-        eval=read_log(output_dir, "eval") if accelerator.is_main_process else [],
-        checkpoints=[c for c in checkpoints if Path(c).exists()],
+        eval=read_log(output_dir, "eval") if main else [],
+        checkpoints=[str(c) for c in list_checkpoints(output_dir)],
         adapter_dir=str(final_dir) if final_dir else None, seconds=seconds,
         resumed_from=str(ckpt) if ckpt is not None else None)
     accelerator.free_memory()

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 class EpochSampler:
     """Indices ``0..n-1``, shuffled per epoch by ``torch.Generator().manual_seed(seed + epoch)``
-    (or in order with ``shuffle=False``). ``set_epoch`` selects the epoch; accelerate calls it
-    too. No ``generator`` attribute, on purpose: accelerate has nothing to synchronise."""
+    (or in order with ``shuffle=False``): the order in which :func:`~gazex_lib.train.train`
+    visits its records (global batches of ``batch_size × num_processes`` consecutive indices).
+
+    The loop itself no longer uses this class: it builds its loader with ``shuffle=`` and
+    lets accelerate replace the ``RandomSampler`` by its ``SeedableRandomSampler``
+    (``use_seedable_sampler=True, data_seed=seed``), which re-seeds its generator with
+    ``seed + epoch`` each epoch and draws the same ``torch.randperm``; the switch left the
+    seeded losses and weights bit for bit identical, exact resume included. This class stays
+    as the plain-Python statement of that order, to predict which records a step saw (the
+    tests check the loop against it). ``set_epoch`` selects the epoch."""
 
     def __init__(self, n: int, seed: int = 0, shuffle: bool = True):
         self.n, self.seed, self.shuffle, self.epoch = int(n), int(seed), shuffle, 0

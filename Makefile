@@ -26,7 +26,7 @@ RUN_ARGS := --profile $(PROFILE) --seed $(SEED) \
 	$(if $(OUTPUT_DIR),--output-dir $(OUTPUT_DIR))
 
 
-.PHONY: install tokenizer data notebooks book test unit nbval browser-deps refresh-notebooks env-sync clean clean-data
+.PHONY: install tokenizer data notebooks book test unit stage nbval browser-deps refresh-notebooks env-sync clean clean-data
 
 install: $(STAMP) $(TOKENIZER)
 
@@ -61,8 +61,15 @@ browser-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
 	  || echo "warning: could not install chromium; the browser test will be skipped"; }
 
+## the fast tier: unit tests only (no notebooks, no browser, no multi-process launch); minutes
+UNIT_IGNORE := --ignore=tests/test_notebooks.py --ignore=tests/test_book_browser.py \
+	--ignore=tests/test_multiprocess.py
 unit: install
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q $(UNIT_IGNORE)
+
+## one cached stage outside a notebook (same key as the notebooks): make stage NAME=pretraining
+stage: install
+	$(PY) -m gazex_lib.run stage $(NAME) $(RUN_ARGS)
 
 nbval: install data
 	$(PY) -m pytest -q --nbval notebooks/ --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider

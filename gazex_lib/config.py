@@ -116,7 +116,14 @@ def load_config(profile: str = "ci", **overrides: Any) -> Config:
         raise ConfigError(f"{source}: profile: {raw['profile']!r} does not match the file name")
     built = {name: sections.build_section(factory(), raw[name], source=source, name=name)
              for name, factory in sections.SECTION_TYPES.items()}
-    return Config(profile=profile, seed=int(raw["seed"]), source=source, **built)
+    cfg = Config(profile=profile, seed=int(raw["seed"]), source=source, **built)
+    from gazex_lib.gaze.pipeline import KeyframeConfig   # checks the gaze section's choices
+
+    try:
+        KeyframeConfig.from_config(cfg)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: section 'gaze': {exc}") from None
+    return cfg
 
 
 def _digest(obj: Any) -> str:

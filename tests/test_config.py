@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gazex_lib import config
+from gazex_lib import config, sections
 from gazex_lib.run import env_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,20 +43,44 @@ def test_torch_pair_is_the_one_design_md_decides():
 
 
 @pytest.mark.parametrize("profile", config.PROFILES)
-def test_profiles_load_with_the_same_keys(profile):
+def test_profiles_load_into_the_typed_config(profile):
     cfg = config.load_config(profile)
-    assert cfg["profile"] == profile
-    assert set(cfg) == set(config.load_config("ci"))
-    assert set(cfg["synthetic"]) == set(config.load_config("ci")["synthetic"])
+    assert cfg.profile == profile and isinstance(cfg.seed, int)
+    assert isinstance(cfg.gaze.trim, tuple) and isinstance(cfg.train.adam_betas, tuple)
+    assert set(cfg.to_dict()) == {"profile", "seed", *sections.SECTION_TYPES}
 
 
 def test_overrides_apply_and_typos_fail():
-    cfg = config.load_config("ci", **{"synthetic.n_readings": 7})
-    assert cfg["synthetic"]["n_readings"] == 7
-    with pytest.raises(ValueError, match="n_reading"):
+    cfg = config.load_config("ci", **{"synthetic.n_readings": 7, "train__lr": 0.5})
+    assert cfg.synthetic.n_readings == 7 and cfg.train.lr == 0.5
+    assert config.load_config("ci", **{"train.max_steps": None}).train.max_steps == \
+        config.load_config("ci").train.max_steps           # None keeps the profile's value
+    with pytest.raises(sections.ConfigError, match="configs/ci.yaml: unknown key synthetic.n_reading"):
         config.load_config("ci", **{"synthetic.n_reading": 7})
-    with pytest.raises(ValueError, match="profile"):
+    with pytest.raises(sections.ConfigError, match="profile"):
         config.load_config("gpu")
+
+
+def _profile_copy(tmp_path, monkeypatch, edit):
+    raw = yaml.safe_load((ROOT / "configs" / "ci.yaml").read_text())
+    edit(raw)
+    (tmp_path / "ci.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("GAZEX_CONFIGS", str(tmp_path))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda r: r["gaze"].pop("eps"), "ci.yaml: missing key gaze.eps"),
+    (lambda r: r["train"].update(lr_typo=1), "ci.yaml: unknown key train.lr_typo"),
+    (lambda r: r["model"].update(lora_r="eight"), "ci.yaml: model.lora_r: expected an integer"),
+    (lambda r: r["data"].update(trailing_words=3), "ci.yaml: data.trailing_words: expected a string"),
+    (lambda r: r.pop("heldout"), "ci.yaml: missing section 'heldout'"),
+    (lambda r: r["gaze"].update(shrink="35%"), "ci.yaml: section 'gaze'"),
+    (lambda r: r["synthetic"].update(jpeg_quality=0), "jpeg_quality must be in"),
+])
+def test_a_broken_profile_file_names_the_file_and_the_key(tmp_path, monkeypatch, edit, message):
+    _profile_copy(tmp_path, monkeypatch, edit)
+    with pytest.raises(sections.ConfigError, match=message):
+        config.load_config("ci")
 
 
 def test_write_result_is_deterministic(tmp_path):
@@ -78,19 +102,9 @@ def test_display_path_is_repo_relative_inside_the_checkout(tmp_path):
     assert display_path(None) == "None"
 
 
-def test_model_and_tasks_sections_are_complete_in_both_profiles():
-    from gazex_lib.config import load_config
-    from gazex_lib.model.setup import MODEL_KEYS, processor_kwargs
-    from gazex_lib.tasks.build import TASK_CONFIG_KEYS
-    from gazex_lib.tasks.records import TASKS
+def test_processor_budgets_come_from_the_model_section():
+    from gazex_lib.model.setup import processor_kwargs
 
-    for profile in ("ci", "full"):
-        cfg = load_config(profile)
-        assert set(cfg["model"]) == set(MODEL_KEYS)
-        assert set(cfg["tasks"]) == set(TASK_CONFIG_KEYS)
-        assert set(cfg["tasks"]["names"]) <= set(TASKS)
-        assert processor_kwargs(cfg)["max_pixels"] >= processor_kwargs(cfg)["min_pixels"]
-    bad = load_config("ci")
-    bad["model"]["lora_rank"] = 4
-    with pytest.raises(KeyError, match="unknown \\['lora_rank'\\]"):
-        processor_kwargs(bad)
+    for profile in config.PROFILES:
+        kw = processor_kwargs(config.load_config(profile).model)
+        assert kw["max_pixels"] >= kw["min_pixels"] and kw["video_max_pixels"] >= kw["video_min_pixels"]

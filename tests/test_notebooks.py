@@ -1,7 +1,14 @@
-"""Notebooks run by papermill with small parameters; assertions on their result JSON.
+"""Notebook tests: assertions on the result JSON of the book build, and small papermill runs.
 
-(`pytest --nbval notebooks/` separately re-executes the committed notebooks and compares
-every stored output.)
+* The ci book (``make book``, run before the tests by ``make test``) writes
+  ``results/ci/<stem>.json``; the tests that need a chapter's numbers read that file instead of
+  running the chapter again. A missing file is a failure that says to build the book.
+* Small-parameter runs check that parameters flow through and that reruns are byte-identical.
+* A smoke test runs chapters 01-03 in the **full** profile, by parameters alone, on a small
+  fake tree and the tiny model saved as a checkpoint folder.
+
+(`pytest --nbval notebooks/` separately re-executes the committed notebooks, reusing the
+book's stages, and compares every stored output.)
 """
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ import nbformat
 import papermill as pm
 import pytest
 
+from gazex_lib.config import load_config
 from gazex_lib.data.synthetic import load_truth
 from gazex_lib.run import notebook_paths
 
@@ -30,6 +38,15 @@ def test_notebook_has_one_parameters_cell_with_the_contract(path):
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for heading in ("## Overview", "## Prerequisites", "## Parameters", "## Summary"):
         assert heading in text, heading
+
+
+def book_results(stem: str) -> dict:
+    """``results/ci/<stem>.json`` of the ci book build (fails, never skips, when missing)."""
+    path = ROOT / "results" / "ci" / f"{stem}.json"
+    if not path.is_file():
+        pytest.fail(f"{path.relative_to(ROOT)} is missing: build the ci book first "
+                    "(`make book`; `make test` does it before the tests)")
+    return json.loads(path.read_text())
 
 
 def _run(name: str, tmp_path: Path, **params) -> dict:
@@ -84,8 +101,9 @@ def test_gaze_processing_on_a_given_data_root(small_synthetic, tmp_path):
 
 
 def test_pretraining_runs_on_a_given_data_root_and_is_deterministic(small_synthetic, tmp_path):
-    """Chapter 03 with small parameters on another data root, twice: the parameters flow
-    through, the run is as short as asked, and the result JSON is byte-identical (seeded)."""
+    """Chapter 03 with small parameters on another data root, twice into two output folders:
+    the parameters flow through, the run is as short as asked, and the result JSON is
+    byte-identical (seeded); a third run into the first folder reuses every stage."""
     root, _ = small_synthetic
     params = dict(data_root=str(root), max_steps=3, heldout_max_per_task=2)
     for run in ("a", "b"):
@@ -97,19 +115,31 @@ def test_pretraining_runs_on_a_given_data_root_and_is_deterministic(small_synthe
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     r = first["results"]
     assert first["parameters"]["data_root"] == str(root) and r["train"]["steps"] == 3
+    assert first["parameters"]["overrides"] == {"train.max_steps": 3, "heldout.max_per_task": 2}
     assert set(r["readings"]["held_out"]) == {"1", "2"}          # multi-reader phases held out
     details = r["heldout_details"]
     assert all(v["kept"] <= 2 for v in details["records"]["tasks"].values())
-    assert (tmp_path / "a" / "out" / "pretraining" / "adapter" / "adapter_config.json").is_file()
+    assert set(first["provenance"]["stages"]) == {"keyframes", "pretraining", "heldout_answers"}
+    assert (tmp_path / "a" / "out" / r["adapter_dir"] / "adapter_config.json").is_file()
+    # asked again: every stage is reused, and the notebook says so
+    again_nb = tmp_path / "a" / "again.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "03_pretraining.ipynb"), str(again_nb),
+                        parameters={"output_dir": str(tmp_path / "a" / "out"), **params},
+                        kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False)
+    text = "".join(o.get("text", "") for c in nbformat.read(again_nb, 4).cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
+    for stage in ("keyframes", "pretraining", "heldout_answers"):
+        assert f"stage {stage} [" in text and "]: reused (built in" in text
+    assert "]: built in" not in text
 
 
-def test_pretraining_learns_on_heldout_readings(tmp_path):
-    """Chapter 03 in the ci profile exactly as the book runs it (a few minutes on 2 cores).
+def test_pretraining_learns_on_heldout_readings():
+    """Chapter 03 as the ci book ran it (its result file; the chapter is not run again).
 
     The held-out block has the contract's keys for the three sources, and on readings never
     trained on the trained model beats the same model untrained on all three probes. (Beating
     the trivial answers is reported in the chapter, not required here.)"""
-    res = _run("03_pretraining.ipynb", tmp_path)
+    res = book_results("03_pretraining")
     r = res["results"]
     h = r["heldout"]
     keys = {"fvp_iou", "gtm_centroid_error_px", "sda_order_accuracy"}
@@ -128,4 +158,52 @@ def test_pretraining_learns_on_heldout_readings(tmp_path):
     c = r["cutoff"]
     assert c["this_run"] <= c["this_run_max_length"]
     assert c["full_profile"] <= c["full_profile_max_length"]
-    assert (tmp_path / "out" / "pretraining" / "adapter" / "adapter_model.safetensors").is_file()
+    assert (ROOT / "results" / "ci" / r["adapter_dir"] / "adapter_model.safetensors").is_file()
+    assert res["provenance"]["stages"]["pretraining"] in r["adapter_dir"]
+
+
+def test_book_results_record_their_provenance():
+    for stem in ("01_data_exploration", "02_gaze_processing", "03_pretraining"):
+        prov = book_results(stem)["provenance"]
+        assert prov["git"]["commit"] and prov["packages"]["transformers"]
+        assert prov["device"]["device"] in ("cpu", "cuda") and prov["data_fingerprint"]
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    """The tiny random Qwen2-VL saved as a checkpoint folder, as a user's would be."""
+    from gazex_lib.model import load_model
+
+    path = tmp_path_factory.mktemp("tiny-checkpoint")
+    model, processor = load_model(None, size="tiny", seed=0)
+    model.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path
+
+
+#: The full profile, shrunk by parameters alone: tiny budgets, fp32 on CPU, 2 processes.
+FULL_SMOKE_OVERRIDES = {"train.max_steps": 2, "train.batch_size": 2, "train.grad_accum": 1,
+                        "train.mixed_precision": "no", "train.ckpt_every": 1,
+                        "train.eval_every": None, "heldout.max_per_task": 1,
+                        "heldout.batch_size": 4, "keyframes.n_jobs": 2}
+
+
+def test_full_profile_runs_by_parameters_alone(small_synthetic, tiny_checkpoint, tmp_path):
+    """Chapters 01-03 with ``profile="full"``: a fake tree in the real layouts as data_root,
+    the tiny model as a checkpoint folder, tiny overrides. No code change, no synthetic default."""
+    root, _ = small_synthetic
+    common = dict(profile="full", data_root=str(root), model_path=str(tiny_checkpoint),
+                  overrides=FULL_SMOKE_OVERRIDES)
+    r1 = _run("01_data_exploration.ipynb", tmp_path, **common)
+    r2 = _run("02_gaze_processing.ipynb", tmp_path, **common)
+    r3 = _run("03_pretraining.ipynb", tmp_path, **common)
+    assert {r["parameters"]["profile"] for r in (r1, r2, r3)} == {"full"}
+    assert r1["results"]["n_readings"] == 22
+    assert r2["results"]["n_sentences"] == r2["results"]["n_holistic_frames"]
+    res = r3["results"]
+    assert res["train"]["steps"] == 2
+    assert set(res["records_per_task"]) == set(load_config("full").tasks.names)
+    model = r3["provenance"]["model"]
+    assert model["path"] == str(tiny_checkpoint.resolve()) and model["config_sha256"]
+    # chapter 03 read chapter 02's key-frame stage instead of building its own
+    assert r3["provenance"]["stages"]["keyframes"] == r2["provenance"]["stages"]["keyframes"]

@@ -4,10 +4,11 @@
     python benchmarks/dbscan.py --quick      # 3 small cases (224 x 280), ~20 s
 
 Each case is a max-normalised sum of Gaussians like the official clustering map of one
-sentence window (gaze samples around 1-4 regions plus global scanning; σ = ppd/4 × 1.5 ≈
-34 px, ppd ≈ 92), with 25k-105k pixels above 0.1 (the official runs had 27k-103k). Both
-methods run on the same heatmap with the official parameters (eps=0.3, min_samples=10,
-intensity weight 0.1).
+sentence window (gaze samples around 1-4 regions plus global scanning; σ = ppd × scale ×
+cluster_sigma_factor, paper ppd/4 × 1.5 ≈ 34 px, ppd ≈ 92), with 25k-105k pixels above the
+threshold (paper 0.1; the official runs had 27k-103k). Both methods run on the same heatmap
+with the parameters of ``configs/full.yaml`` (section ``gaze``; paper: eps=0.3,
+min_samples=10, intensity weight 0.1).
 
 Reported per case and method: wall time (grid: best of 3 after a warm-up; sklearn: one run),
 and the peak memory of one run in a fresh forked child process: its RSS high-water mark above
@@ -30,18 +31,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from gazex_lib.gaze.dbscan import cluster_pixels  # noqa: E402
+from gazex_lib.config import load_config  # noqa: E402
+from gazex_lib.gaze.dbscan import cluster_pixels, dbscan_params  # noqa: E402
+
+#: The recipe of the full profile (paper values).
+GAZE = load_config("full").gaze
+PARAMS = dbscan_params(GAZE)
 
 
 def clustering_heatmap(rng, H, W, n_roi, n_samples=5500, ppd=92.0):
-    """Max-normalised Σ of Gaussians (σ = ppd/4 × 1.5 px) at simulated ¼-scale gaze samples."""
-    sigma = ppd / 4 * 1.5
+    """Max-normalised Σ of Gaussians (σ = ppd × scale × cluster_sigma_factor px; paper
+    ppd/4 × 1.5) at simulated gaze samples on the ``scale`` grid (paper ¼)."""
+    sigma = ppd * GAZE.scale * GAZE.cluster_sigma_factor
     centres = rng.uniform([0.25 * H, 0.2 * W], [0.8 * H, 0.8 * W], size=(n_roi, 2))
     n_fix = n_samples // 250
     fy, fx = [], []
     for i in range(n_fix):
         if rng.random() < 0.75:  # a fixation on a region of interest
-            cy, cx = centres[rng.integers(n_roi)] + rng.normal(0, rng.uniform(15, 40) / 4, 2)
+            roi = centres[rng.integers(n_roi)]
+            cy, cx = roi + rng.normal(0, rng.uniform(15, 40) * GAZE.scale, 2)
         else:  # global scanning of the chest
             cy, cx = rng.uniform([0.15 * H, 0.15 * W], [0.9 * H, 0.85 * W])
         k = 250
@@ -64,7 +72,7 @@ def _rss_kib() -> int:
 
 def _memory_child(hm, method, conn):
     start = _rss_kib()
-    cluster_pixels(hm, method=method)  # RSS high-water mark of this run
+    cluster_pixels(hm, **dict(PARAMS, method=method))  # RSS high-water mark of this run
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start
     conn.send(rss_peak / 1024)
     conn.close()
@@ -93,8 +101,8 @@ def main(argv=None):
         shape, rois = (636, 764), (1, 2, 3, 4, 4)
     # warm-up (imports, FFT plans) on a small map
     warm = clustering_heatmap(np.random.default_rng(99), 120, 140, 2, n_samples=1000)
-    cluster_pixels(warm, method="grid")
-    cluster_pixels(warm, method="sklearn")
+    cluster_pixels(warm, **dict(PARAMS, method="grid"))
+    cluster_pixels(warm, **dict(PARAMS, method="sklearn"))
 
     total_grid = total_sk = 0.0
     identical = True
@@ -102,19 +110,19 @@ def main(argv=None):
           f"{'speedup':>8} {'grid_peak_MB':>12} {'sk_peak_MB':>10} {'identical':>9}")
     n_cases = 0
     for i, n_roi in enumerate(rois):
-        # retry until the map has 25k-105k pixels above 0.1 (last one if none does)
+        # retry until the map has 25k-105k pixels above the threshold (last one if none does)
         for _ in range(30):
             hm = clustering_heatmap(rng, *shape, n_roi)
-            n_px = int((hm > 0.1).sum())
+            n_px = int((hm > PARAMS["threshold"]).sum())
             if args.quick or 25_000 <= n_px <= 105_000:
                 break
         tg = []
         for _ in range(3):
             t0 = time.perf_counter()
-            g = cluster_pixels(hm, method="grid")
+            g = cluster_pixels(hm, **dict(PARAMS, method="grid"))
             tg.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        s = cluster_pixels(hm, method="sklearn")
+        s = cluster_pixels(hm, **dict(PARAMS, method="sklearn"))
         ts = time.perf_counter() - t0
         same = (np.array_equal(g.rows, s.rows) and np.array_equal(g.cols, s.cols)
                 and np.array_equal(g.labels, s.labels))

@@ -5,8 +5,9 @@
     python benchmarks/keyframes.py --scale         # REFLACX-scale synthetic dataset (3,032 readings)
 
 Side (a), ``benchmarks/official_reference.py``: one Gaussian per sample in a Python loop,
-sklearn DBSCAN on every pixel above 0.1, one Gaussian per cluster *pixel* for the cluster
-maps, all in float64. Side (b): :func:`gazex_lib.gaze.reading_keyframes`, the whole pipeline
+sklearn DBSCAN on every pixel above the threshold (paper 0.1), one Gaussian per cluster
+*pixel* for the cluster maps, all in float64. Both sides take the recipe from the profile's
+config (``configs/<profile>.yaml``, sections ``data`` and ``gaze``). Side (b): :func:`gazex_lib.gaze.reading_keyframes`, the whole pipeline
 (windows, maps, grid DBSCAN, time order, frames, boxes). Both run on the same readings, one
 after the other, in this process. Then every window is compared: DBSCAN labels (ARI and
 identity), the clustering map, the holistic map and the cluster maps (max |Δ|, float64).
@@ -18,6 +19,7 @@ take days) and prints wall time and peak RSS.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import sys
@@ -37,23 +39,24 @@ from gazex_lib import config  # noqa: E402
 from gazex_lib.data import schema  # noqa: E402
 from gazex_lib.data.reflacx import load_reflacx  # noqa: E402
 from gazex_lib.gaze import maps  # noqa: E402
-from gazex_lib.gaze.clusters import cluster_window  # noqa: E402
-from gazex_lib.gaze.dbscan import cluster_pixels  # noqa: E402
+from gazex_lib.gaze.clusters import cluster_params, cluster_window  # noqa: E402
+from gazex_lib.gaze.dbscan import cluster_pixels, dbscan_params  # noqa: E402
 from gazex_lib.gaze.pipeline import KeyframeConfig, load_film, reading_keyframes  # noqa: E402
 from gazex_lib.gaze.windows import sentence_windows  # noqa: E402
 
 
-def compare_window(w, image_size, patch, r) -> dict:
-    """Our maps and labels for window ``w`` against the reference result ``r``."""
-    wc = cluster_window(w, image_size, method="grid")
-    ours = cluster_pixels(wc.cluster_map, method="grid")
+def compare_window(w, image_size, kcfg, patch, r) -> dict:
+    """Our maps and labels (grid DBSCAN) for window ``w`` against the reference result ``r``."""
+    wc = cluster_window(w, image_size, **dict(cluster_params(kcfg), method="grid"))
+    ours = cluster_pixels(wc.cluster_map, **dict(dbscan_params(kcfg), method="grid"))
     same_pixels = (np.array_equal(ours.rows, r["rows"]) and np.array_equal(ours.cols, r["cols"]))
     ari = adjusted_rand_score(r["labels"], ours.labels) if same_pixels and len(ours.labels) else (
         1.0 if same_pixels else 0.0)
     identical = same_pixels and np.array_equal(ours.labels, r["labels"])
-    holistic = maps.attention_map(w, image_size, "paper", sigma_factor=1.25, normalize="none")
+    holistic = maps.attention_map(w, image_size, "paper", scale=kcfg.scale,
+                                  sigma_factor=kcfg.render_sigma_factor, normalize="none")
     diffs = [np.abs(wc.cluster_map - r["cluster_map"]).max(), np.abs(holistic - r["holistic"]).max()]
-    if len(r["clusters"]) > 1:
+    if r["clusters"]:
         assert len(wc.clusters) == len(r["clusters"]), "cluster counts differ"
         for c_ours, c_ref in zip(wc.clusters, r["clusters"]):
             diffs.append(np.abs(c_ours.heat - c_ref["heat"]).max())
@@ -71,13 +74,15 @@ def side_by_side(n_readings: int, seed: int, profile: str) -> None:
         tmp = tempfile.TemporaryDirectory(prefix="gazex-keyframes-bench-")
         root = Path(tmp.name) / "data"
         make_dataset(root, n_readings=n_readings, seed=seed, progress=False,
-                     config=dict(cfg["synthetic"], n_readings=n_readings, multi_reader_images=None))
-        print(f"generated {n_readings} readings with {cfg['synthetic']['image_size']} films in {root}")
-    ds = load_reflacx(root / schema.REFLACX_DIR)
+                     config=dataclasses.replace(cfg.synthetic, n_readings=n_readings,
+                                                multi_reader_images=None))
+        print(f"generated {n_readings} readings with {cfg.synthetic.image_size} films in {root}")
+    kcfg = KeyframeConfig.from_config(cfg)
+    ds = load_reflacx(root / schema.REFLACX_DIR, window_lead_s=kcfg.window_lead_s,
+                      trailing_words=kcfg.trailing_words)
     jpg = root / schema.MIMIC_JPG_DIR
     ids = ds.ids(phase=3)[:n_readings]
-    kcfg = KeyframeConfig.from_config(cfg)
-    films = {rid: load_film(ds, rid, jpg) for rid in ids}
+    films = {rid: load_film(ds, rid, jpg, scale=kcfg.scale) for rid in ids}
     gazes = {rid: ds.gaze(rid) for rid in ids}
     sents = {rid: ds.sentences(rid) for rid in ids}
 
@@ -87,8 +92,9 @@ def side_by_side(n_readings: int, seed: int, profile: str) -> None:
         t0 = time.perf_counter()
         res = []
         for _, s in sents[rid].iterrows():
-            patch = ref.window_samples(gazes[rid], s["timestamp_start_s"], s["timestamp_end_s"])
-            res.append(None if patch.empty else (patch, ref.sentence(patch, shape)))
+            patch = ref.window_samples(gazes[rid], s["timestamp_start_s"], s["timestamp_end_s"],
+                                       kcfg)
+            res.append(None if patch.empty else (patch, ref.sentence(patch, shape, kcfg)))
         t_ref += time.perf_counter() - t0
         ref_out[rid] = res
         print(f"  reference {rid}: {len(res)} sentences, {time.perf_counter() - t0:.1f} s", flush=True)
@@ -104,11 +110,13 @@ def side_by_side(n_readings: int, seed: int, profile: str) -> None:
     for rid in ids:                                   # agreement, window by window
         meta = ds.metadata.loc[rid]
         image_size = (int(meta["image_size_x"]), int(meta["image_size_y"]))
-        for w, r in zip(sentence_windows(ds, rid), ref_out[rid]):
+        # every sentence kept (one reference entry per sentence), the profile's trim
+        windows = sentence_windows(ds, rid, trim=kcfg.trim, skip_empty_sentences=False)
+        for w, r in zip(windows, ref_out[rid]):
             if r is None:
                 assert w.n_samples == 0, "reference has no samples but we do"
                 continue
-            c = compare_window(w, image_size, *r)
+            c = compare_window(w, image_size, kcfg, *r)
             aris.append(c["ari"]); diffs.append(c["map_diff"])
             identical += c["identical"]; n_windows += 1
     print(f"reference: {t_ref:.2f} s   gazex_lib: {t_ours:.3f} s   ({n_frames} frames, "
@@ -124,7 +132,7 @@ def at_scale(n: int, n_jobs: int, seed: int, data_root: Path | None) -> None:
     from gazex_lib.gaze.table import build_keyframe_table
 
     cfg = config.load_config("ci")
-    syn = dict(cfg["synthetic"], multi_reader_images=None)   # REFLACX phase proportions
+    syn = dataclasses.replace(cfg.synthetic, multi_reader_images=None)   # REFLACX proportions
     tmp = None
     if data_root is None:
         tmp = tempfile.TemporaryDirectory(prefix="gazex-keyframes-scale-")
@@ -134,12 +142,13 @@ def at_scale(n: int, n_jobs: int, seed: int, data_root: Path | None) -> None:
         make_dataset(data_root, n_readings=n, seed=seed, config=syn, progress=True)
         (data_root / "COMPLETE").write_text("ok\n")
         print(f"generated {n} readings in {time.perf_counter() - t0:.0f} s", flush=True)
-    ds = load_reflacx(data_root / schema.REFLACX_DIR)
+    kcfg = KeyframeConfig.from_config(cfg)
+    ds = load_reflacx(data_root / schema.REFLACX_DIR, window_lead_s=kcfg.window_lead_s,
+                      trailing_words=kcfg.trailing_words)
     with tempfile.TemporaryDirectory(prefix="gazex-keyframes-out-") as out:
         t0 = time.perf_counter()
-        kt = build_keyframe_table(ds, data_root / schema.MIMIC_JPG_DIR, Path(out),
-                                  KeyframeConfig.from_config(cfg), n_jobs=n_jobs, progress=True,
-                                  use_cache=False)
+        kt = build_keyframe_table(ds, data_root / schema.MIMIC_JPG_DIR, Path(out), kcfg,
+                                  n_jobs=n_jobs, progress=True, use_cache=False)
         wall = time.perf_counter() - t0
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     rss_kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20

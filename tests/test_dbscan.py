@@ -12,14 +12,32 @@ from sklearn.cluster import DBSCAN
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
+from gazex_lib.config import load_config
 from gazex_lib.gaze import _dbscan_grid
-from gazex_lib.gaze.dbscan import PixelClusters, cluster_pixels, fixation_dbscan, pixel_features
+from gazex_lib.gaze.dbscan import (
+    PixelClusters, cluster_pixels, dbscan_params, fixation_dbscan, pixel_features,
+)
+
+#: The official parameters, from the ci profile (configs/ci.yaml, section gaze; paper:
+#: threshold 0.1, eps 0.3, min_samples 10, intensity weight 0.1).
+PAPER = dbscan_params(load_config("ci").gaze)
 
 
 # ----------------------------------------------------------------------------- helpers
+def features(hm, **kw):
+    """``pixel_features`` with the profile's threshold and intensity weight unless given."""
+    kw = {"threshold": PAPER["threshold"], "intensity_weight": PAPER["intensity_weight"], **kw}
+    return pixel_features(hm, **kw)
+
+
+def pixels(hm, **kw):
+    """``cluster_pixels`` with the profile's parameters unless given."""
+    return cluster_pixels(hm, **{**PAPER, **kw})
+
+
 def both(hm, **kw):
-    ref = cluster_pixels(hm, method="sklearn", **kw)
-    fast = cluster_pixels(hm, method="grid", **kw)
+    ref = pixels(hm, **dict(kw, method="sklearn"))
+    fast = pixels(hm, **dict(kw, method="grid"))
     return ref, fast
 
 
@@ -96,33 +114,35 @@ KINDS = ("noise", "speckle", "blobs", "plateau", "binary", "lines", "rings", "br
 def test_pixel_features_are_the_official_ones():
     rng = np.random.default_rng(0)
     hm = gauss_sum(rng, 23, 31, 6, 3.0)  # float32 like the official map
-    rows, cols, values, F = pixel_features(hm)
-    y, x = np.where(hm > 0.1)  # official point order: row-major
+    rows, cols, values, F = features(hm)
+    thr, iw = PAPER["threshold"], PAPER["intensity_weight"]
+    y, x = np.where(hm > thr)  # official point order: row-major
     assert np.array_equal(rows, y) and np.array_equal(cols, x)
     assert values.dtype == np.float32 and np.array_equal(values, hm[y, x])
     xy = StandardScaler().fit_transform(np.column_stack([x, y]))  # x first, then y
-    official = np.column_stack([xy, hm[y, x] * 0.1])
+    official = np.column_stack([xy, hm[y, x] * iw])
     assert F.dtype == np.float64 and np.array_equal(F, official)
     # the float32 product, not a float64 one
-    assert np.array_equal(F[:, 2], (values * np.float32(0.1)).astype(np.float64))
-    ref = DBSCAN(eps=0.3, min_samples=10).fit_predict(official)
-    assert np.array_equal(cluster_pixels(hm, method="sklearn").labels, ref)
+    assert np.array_equal(F[:, 2], (values * np.float32(iw)).astype(np.float64))
+    ref = DBSCAN(eps=PAPER["eps"], min_samples=PAPER["min_samples"]).fit_predict(official)
+    assert np.array_equal(pixels(hm, method="sklearn").labels, ref)
 
 
 def test_threshold_compared_in_heatmap_dtype():
     hm = np.zeros((4, 5), dtype=np.float32)
-    hm[1, 1] = np.float32(0.1)  # == threshold in float32: excluded, as in the official code
-    hm[2, 3] = np.nextafter(np.float32(0.1), np.float32(1))
-    rows, cols, _, _ = pixel_features(hm)
+    thr = PAPER["threshold"]
+    hm[1, 1] = np.float32(thr)  # == threshold in float32: excluded, as in the official code
+    hm[2, 3] = np.nextafter(np.float32(thr), np.float32(1))
+    rows, cols, _, _ = features(hm)
     assert rows.tolist() == [2] and cols.tolist() == [3]
 
 
 def test_empty_and_tiny():
     for method in ("grid", "sklearn"):
-        res = cluster_pixels(np.zeros((7, 9)), method=method)
+        res = pixels(np.zeros((7, 9)), method=method)
         assert res.n_clusters == 0 and res.labels.size == 0 and res.rows.size == 0
         assert not res.mask(-1, (7, 9)).any()
-    _, _, _, F = pixel_features(np.zeros((3, 3)))
+    _, _, _, F = features(np.zeros((3, 3)))
     assert F.shape == (0, 3)
     one = np.zeros((5, 6))
     one[2, 4] = 0.7
@@ -136,7 +156,7 @@ def test_empty_and_tiny():
         n = 2 + case % 18
         hm = np.zeros((6, 8))
         hm.flat[rng.choice(48, n, replace=False)] = rng.choice([0.5, 0.7], n)
-        _, _, _, F = pixel_features(hm)
+        _, _, _, F = features(hm)
         d = F[0] - F[-1]
         e = np.sqrt((d[0] * d[0] + d[1] * d[1]) + d[2] * d[2])
         for eps in (0.6, float(e), float(np.nextafter(e, 0)), float(np.nextafter(e, np.inf))):
@@ -147,31 +167,31 @@ def test_empty_and_tiny():
 def test_validation():
     good = np.ones((3, 3)) * 0.5
     with pytest.raises(ValueError, match="2-D"):
-        cluster_pixels(np.ones(5))
+        pixels(np.ones(5))
     with pytest.raises(ValueError, match="NaN"):
-        cluster_pixels(np.array([[0.5, np.nan]]))
+        pixels(np.array([[0.5, np.nan]]))
     with pytest.raises(ValueError, match="NaN"):
-        pixel_features(np.array([[0.5, np.inf]]))
+        features(np.array([[0.5, np.inf]]))
     with pytest.raises(ValueError, match="dtype"):
-        cluster_pixels(np.ones((2, 2), dtype=complex))
+        pixels(np.ones((2, 2), dtype=complex))
     with pytest.raises(ValueError, match="eps"):
-        cluster_pixels(good, eps=0)
+        pixels(good, eps=0)
     with pytest.raises(ValueError, match="eps"):
-        cluster_pixels(good, eps=float("nan"))
+        pixels(good, eps=float("nan"))
     with pytest.raises(ValueError, match="min_samples"):
-        cluster_pixels(good, min_samples=0)
+        pixels(good, min_samples=0)
     with pytest.raises(ValueError, match="min_samples"):
-        cluster_pixels(good, min_samples=2.5)
+        pixels(good, min_samples=2.5)
     with pytest.raises(ValueError, match="min_samples"):
-        cluster_pixels(good, min_samples=True)
+        pixels(good, min_samples=True)
     with pytest.raises(ValueError, match="method"):
-        cluster_pixels(good, method="kdtree")
+        pixels(good, method="kdtree")
     with pytest.raises(ValueError, match="threshold"):
-        cluster_pixels(good, threshold="0.1")
+        pixels(good, threshold="0.1")
     with pytest.raises(ValueError, match="intensity_weight"):
-        pixel_features(good, intensity_weight=None)
+        features(good, intensity_weight=None)
     # integer heatmaps are accepted (as float64)
-    res = cluster_pixels(np.eye(4, dtype=int), min_samples=1)
+    res = pixels(np.eye(4, dtype=int), min_samples=1)
     assert res.values.dtype == np.float64
 
 
@@ -254,7 +274,7 @@ def test_ties_at_eps(monkeypatch):
         hm = np.where(rng.random((H, W)) < rng.uniform(0.3, 1.0), 0.5, 0.0)
         if case % 2:
             hm[rng.random((H, W)) < 0.2] = 0.7
-        _, _, _, F = pixel_features(hm)
+        _, _, _, F = features(hm)
         if len(F) < 12:
             continue
         i, j = rng.integers(0, len(F), 2)
@@ -290,7 +310,7 @@ def _tie_case(seed):
 
 def _naive_labels(hm, eps, min_samples):
     """DBSCAN with the textbook rule ``rd <= eps * eps`` for every pair (symmetric)."""
-    _, _, _, F = pixel_features(hm)
+    _, _, _, F = features(hm)
     D = F[:, None, :] - F[None, :, :]
     rd = (D[..., 0] * D[..., 0] + D[..., 1] * D[..., 1]) + D[..., 2] * D[..., 2]
     M = np.where(rd <= eps * eps, 0.0, 2 * eps)
@@ -385,7 +405,7 @@ def test_one_way_neighbour_relations(monkeypatch, forced_pairwise):
             hm = np.zeros((H, W))
             hm[::a, ::b] = np.where(rng.random(hm[::a, ::b].shape) < 0.7, 0.5, 0.0)
             dy, dx = (a, 0) if rng.random() < 0.5 else (0, b)
-        rows, cols, _, F = pixel_features(hm)
+        rows, cols, _, F = features(hm)
         if len(F) < 12 or dy == dx == 0:
             continue
         sx, sy = StandardScaler().fit(np.column_stack([cols, rows])).scale_
@@ -398,7 +418,7 @@ def test_one_way_neighbour_relations(monkeypatch, forced_pairwise):
         nbs = [np.nonzero(A[i])[0] for i in range(len(F))]
         for ms in (1, 2, 3, 5):
             ref = _dbscan_inner(nbs, ms)
-            got = cluster_pixels(hm, eps=eps, min_samples=ms, method="grid").labels
+            got = pixels(hm, eps=eps, min_samples=ms, method="grid").labels
             assert np.array_equal(got, ref), (case, ms)
             n_cases += 1
     assert n_cases > 100 and state["calls"] and state["one_way"] > 0
@@ -409,10 +429,10 @@ def test_min_samples_edge():
     rng = np.random.default_rng(5)
     for case in range(20):
         hm = random_heatmap(rng, ("binary", "plateau", "noise", "blobs")[case % 4], 15, 19)
-        _, _, _, F = pixel_features(hm)
+        _, _, _, F = features(hm)
         if len(F) < 12:
             continue
-        counts = np.array([len(x) for x in _sk_neighbourhoods(F, 0.3)])
+        counts = np.array([len(x) for x in _sk_neighbourhoods(F, PAPER["eps"])])
         for c in np.unique(counts)[:4]:
             for ms in (int(c), int(c) + 1):
                 assert_same(hm, min_samples=ms)
@@ -424,7 +444,7 @@ def test_border_point_reachable_from_two_clusters():
     hm[0, 0:10] = 0.5  # cluster 0 (lowest indices)
     hm[0, 15] = 0.5  # the border pixel: 6 px from both clusters
     hm[0, 21:31] = 0.5  # cluster 1
-    _, cols, _, F = pixel_features(hm)
+    _, cols, _, F = features(hm)
     sx = StandardScaler().fit(cols[:, None].astype(float)).scale_[0]
     eps = 6.0 / sx * (1 + 1e-6)
     ref = assert_same(hm, eps=eps, min_samples=5)

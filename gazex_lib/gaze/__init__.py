@@ -10,13 +10,17 @@ The official GazeX preprocessing (``Generate_Attention_Videos_Phase_*.py`` and
 * :mod:`.keyframes`: frames (blend, 28-px fit), ``frame_index``, :func:`write_video`;
 * :mod:`.boxes`: cluster / holistic boxes, centroids, shrink, coordinate spaces;
 * :func:`reading_keyframes` (:mod:`.pipeline`): one reading -> frames + table rows.
+
+The recipe's values (the paper's, in ``configs/*.yaml``, section ``gaze``) are required
+arguments everywhere; :func:`cluster_params` and :func:`dbscan_params` read the clustering
+ones from ``load_config(profile).gaze`` or a :class:`KeyframeConfig`.
 """
 from gazex_lib.gaze.boxes import (
     Box, box_coordinates, cluster_box, from_qwen1000, holistic_box, shrink_box, to_qwen1000,
     top_percent_box, threshold_box, weighted_centroid,
 )
-from gazex_lib.gaze.clusters import Cluster, WindowClustering, cluster_window
-from gazex_lib.gaze.dbscan import PixelClusters, cluster_pixels, fixation_dbscan
+from gazex_lib.gaze.clusters import Cluster, WindowClustering, cluster_params, cluster_window
+from gazex_lib.gaze.dbscan import PixelClusters, cluster_pixels, dbscan_params, fixation_dbscan
 from gazex_lib.gaze.keyframes import (
     Frame, FrameGeometry, blend_frame, fit_frame, frame_geometry, frame_index, write_video,
 )
@@ -27,8 +31,8 @@ from gazex_lib.gaze.windows import SentenceWindow, sentence_windows, windows_tab
 __all__ = [
     "attention_map", "render_frame_heat", "scaled_shape", "MapInfo",
     "sentence_windows", "SentenceWindow", "windows_table",
-    "cluster_pixels", "fixation_dbscan", "PixelClusters", "cluster_window", "Cluster",
-    "WindowClustering",
+    "cluster_pixels", "dbscan_params", "fixation_dbscan", "PixelClusters", "cluster_window",
+    "cluster_params", "Cluster", "WindowClustering",
     "blend_frame", "fit_frame", "frame_geometry", "frame_index", "write_video", "Frame",
     "FrameGeometry",
     "Box", "cluster_box", "holistic_box", "threshold_box", "top_percent_box",

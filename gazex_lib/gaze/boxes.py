@@ -2,13 +2,15 @@
 
 * **Cluster box** (:func:`cluster_box`): the extent of the pixels where the log-normalised
   cluster heat (:func:`~gazex_lib.gaze.maps.render_frame_heat` of the raw sum) is
-  ``> threshold`` (0.1).
+  ``> threshold`` (paper: 0.1; config ``gaze.cluster_box_threshold``).
 * **Holistic box** (:func:`holistic_box`): the extent of the pixels where the log-normalised
-  holistic heat is ``> P(100 - top_percent)`` of its values that are ``> 0`` (``top_percent``
-  = 20, so the 80th percentile, ``numpy.percentile`` linear). Because ``log1p(h + 1e-6)``
-  is ≈1e-6 > 0 off the gaze, "non-zero" means *every pixel of the grid* in the official code;
-  we reproduce that exactly (``nonzero_floor=True``, default). ``nonzero_floor=False``
-  takes the percentile over the pixels whose raw heat is > 0 (the evident intent).
+  holistic heat is ``> P(100 - top_percent)`` of its values that are ``> 0`` (paper:
+  ``top_percent`` = 20 %, so the 80th percentile, ``numpy.percentile`` linear; config
+  ``gaze.holistic_top_percent``). Because ``log1p(h + 1e-6)`` is ≈1e-6 > 0 off the gaze,
+  "non-zero" means *every pixel of the grid* in the official code; ``nonzero_floor=True``
+  reproduces that exactly (the profiles' ``gaze.holistic_nonzero_floor``).
+  ``nonzero_floor=False`` takes the percentile over the pixels whose raw heat is > 0 (the
+  evident intent).
 * **Centroid** (:func:`weighted_centroid`): intensity-weighted mean pixel of the **raw**
   heat inside the box (inclusive), or the box centre if that sum is 0 (official).
 
@@ -17,9 +19,9 @@ centroid ``cx, cy`` on the map's grid (¼-scale pixels for the paper recipe).
 
 **Shrink** (:func:`shrink_box`; official ``narrow_bbox_by_percentage`` in
 ``Create_Training_Data.py``): each side moves in by ``width * f / 2`` (``height * f / 2``);
-the centroid is unchanged. Modes:
+the centroid is unchanged. Modes (config ``gaze.shrink``):
 
-* ``"none"`` (default): no shrink.
+* ``"none"`` (the profiles' choice): no shrink.
 * ``"official_percent"``: the official call passes 0.35 (cluster) / 0.15 (holistic) to an
   argument that is a *percent*, so ``f = 0.0035`` / ``0.0015`` (a negligible shrink). This
   is the official bug, reproduced.
@@ -99,16 +101,18 @@ def _box_of(mask: np.ndarray, raw: np.ndarray) -> Box | None:
     return Box(x0, y0, x1, y1, cx, cy)
 
 
-def threshold_box(norm: np.ndarray, raw: np.ndarray, threshold: float = 0.1) -> Box | None:
-    """Extent of ``norm > threshold``, centroid on ``raw``; None when no pixel passes."""
+def threshold_box(norm: np.ndarray, raw: np.ndarray, threshold: float) -> Box | None:
+    """Extent of ``norm > threshold``, centroid on ``raw``; None when no pixel passes
+    (paper threshold for cluster boxes: 0.1 of the log-normalised heat)."""
     return _box_of(np.asarray(norm) > threshold, raw)
 
 
-def top_percent_box(norm: np.ndarray, raw: np.ndarray, top_percent: float = 20.0,
+def top_percent_box(norm: np.ndarray, raw: np.ndarray, top_percent: float,
                     support: np.ndarray | None = None) -> Box | None:
     """Extent of ``norm > percentile(norm[support], 100 - top_percent)``.
 
-    ``support`` defaults to ``norm > 0`` (official). None when nothing qualifies.
+    ``top_percent`` in % (paper: 20). ``support`` defaults to ``norm > 0`` (official). None
+    when nothing qualifies.
     """
     if not 0 < top_percent <= 100:
         raise ValueError(f"top_percent must be in (0, 100], got {top_percent!r}")
@@ -120,19 +124,22 @@ def top_percent_box(norm: np.ndarray, raw: np.ndarray, top_percent: float = 20.0
     return _box_of(norm > thr, raw)
 
 
-def cluster_box(raw: np.ndarray, threshold: float = 0.1, eps: float = LOG_EPS, *,
+def cluster_box(raw: np.ndarray, threshold: float, eps: float = LOG_EPS, *,
                 norm: np.ndarray | None = None) -> Box | None:
     """The official cluster box of a **raw** cluster heat (log-normalise, then > threshold).
 
+    ``threshold``: of the log-normalised heat (paper: 0.1, ``gaze.cluster_box_threshold``).
     ``norm``: the precomputed ``render_frame_heat(raw, eps)`` (optional)."""
     return threshold_box(render_frame_heat(raw, eps) if norm is None else norm, raw, threshold)
 
 
-def holistic_box(raw: np.ndarray, top_percent: float = 20.0, *, nonzero_floor: bool = True,
+def holistic_box(raw: np.ndarray, top_percent: float, *, nonzero_floor: bool,
                  eps: float = LOG_EPS, norm: np.ndarray | None = None) -> Box | None:
     """The official holistic box of a **raw** holistic heat (module docstring).
 
-    ``norm``: the precomputed ``render_frame_heat(raw, eps)`` (optional)."""
+    ``top_percent`` in % (paper: 20, ``gaze.holistic_top_percent``); ``nonzero_floor``
+    (official: True, ``gaze.holistic_nonzero_floor``). ``norm``: the precomputed
+    ``render_frame_heat(raw, eps)`` (optional)."""
     raw = np.asarray(raw)
     if raw.size == 0 or not raw.max() > 0:
         return None
@@ -140,9 +147,10 @@ def holistic_box(raw: np.ndarray, top_percent: float = 20.0, *, nonzero_floor: b
     return top_percent_box(norm, raw, top_percent, None if nonzero_floor else raw > 0)
 
 
-def shrink_box(box: Box | None, amount: float, mode: str = "none", *,
+def shrink_box(box: Box | None, amount: float, mode: str, *,
                truncate: bool = False) -> Box | None:
-    """Move each side in by ``extent * f / 2`` (module docstring for ``mode``).
+    """Move each side in by ``extent * f / 2`` (module docstring for ``mode``; the profiles:
+    ``"none"``, ``gaze.shrink``).
 
     ``amount`` is the official argument (0.35 cluster, 0.15 holistic); ``truncate`` applies
     the official ``int()`` to every coordinate, centroid included.
@@ -174,11 +182,11 @@ def from_qwen1000(q, size) -> np.ndarray | float:
     return float(v) if v.ndim == 0 else v
 
 
-def box_coordinates(box: Box | None, space: str, *, scale: float = 0.25,
+def box_coordinates(box: Box | None, space: str, *, scale: float,
                     grid_size=None) -> tuple | None:
     """``(x_min, y_min, x_max, y_max, cx, cy)`` of a grid box in ``space``:
-    ``"grid"``, ``"original"`` (÷ scale) or ``"qwen1000"`` (needs ``grid_size=(width,
-    height)`` of the film on the grid)."""
+    ``"grid"``, ``"original"`` (÷ ``scale``, the grid's scale: paper 0.25) or ``"qwen1000"``
+    (needs ``grid_size=(width, height)`` of the film on the grid)."""
     if box is None:
         return None
     x0, y0, x1, y1, cx, cy = box.as_tuple()

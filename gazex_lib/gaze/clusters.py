@@ -1,24 +1,27 @@
 """Clustering one sentence window into time-ordered gaze clusters (official GazeX recipe).
 
 Steps (``Generate_Attention_Videos_Phase_*.py``, ``perform_dbscan_clustering`` and
-``process_clusters_optimized``):
+``process_clusters_optimized``). The paper's values are given in words below; the code takes
+them as required arguments, from a profile's ``gaze`` section (:func:`cluster_params`).
 
-1. **Clustering map**: the paper attention map with σ × 1.5 (``purpose="cluster"``) at
-   ``scale`` (¼), max-normalised.
+1. **Clustering map**: the paper attention map with σ × ``cluster_sigma_factor`` (paper 1.5)
+   at ``scale`` (paper ¼), max-normalised.
 2. **DBSCAN on pixels**: :func:`gazex_lib.gaze.dbscan.cluster_pixels` on the pixels with
-   value > ``threshold`` (0.1), features ``[z(col), z(row), intensity_weight * value]``,
-   ``eps=0.3, min_samples=10``; noise (-1) dropped. ``method="grid"`` (exact, fast, default)
-   or ``"sklearn"`` (the official estimator).
+   value > ``threshold`` (paper 0.1), features ``[z(col), z(row), intensity_weight * value]``
+   (paper weight 0.1), ``eps`` (paper 0.3), ``min_samples`` (paper 10); noise (-1) dropped.
+   ``method="grid"`` (exact, fast; the profiles' choice) or ``"sklearn"`` (the official
+   estimator).
 3. **Time order**: for every pixel of a cluster the nearest gaze sample (``scipy`` cKDTree on
    the ¼-scale sample positions ``(x * scale, y * scale)``, unrounded, file order, queried
    with the integer pixel ``(col, row)``, as the official code does); the cluster time is
    the mean timestamp of those nearest samples; clusters are sorted by it (stable sort,
    ties keep the DBSCAN label order, as the official ``set`` of small labels iterates).
-4. **Cluster heat**: the raw sum of σ × 1.25 Gaussians centred at the nearest samples, one per
-   cluster *pixel*: a sample nearest to k pixels counts k times (**official double
-   counting**, reproduced with ``weights = bincount(nearest)``; ``cluster_weighting="unique"``
-   counts each nearest sample once instead). Samples whose truncated centre is off the grid
-   are skipped, as everywhere in the paper recipe.
+4. **Cluster heat**: the raw sum of σ × ``render_sigma_factor`` (paper 1.25) Gaussians
+   centred at the nearest samples, one per cluster *pixel*: a sample nearest to k pixels
+   counts k times (**official double counting**, reproduced with ``weights =
+   bincount(nearest)``; ``cluster_weighting="unique"`` counts each nearest sample once
+   instead). Samples whose truncated centre is off the grid are skipped, as everywhere in
+   the paper recipe.
 
 The official code renders cluster heat only when there are >= 2 clusters; we compute it for
 every cluster (cheap) and leave the ">= 2 clusters" rule to the key frames.
@@ -36,9 +39,10 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from gazex_lib.gaze import maps
+from gazex_lib.gaze.dbscan import dbscan_params
 from gazex_lib.gaze.windows import SentenceWindow
 
-__all__ = ["Cluster", "WindowClustering", "cluster_window", "nearest_samples",
+__all__ = ["Cluster", "WindowClustering", "cluster_window", "cluster_params", "nearest_samples",
            "CLUSTER_STATUSES", "DBSCAN_METHODS", "CLUSTER_WEIGHTINGS"]
 
 CLUSTER_STATUSES = ("ok", "single_cluster", "all_noise", "offimage", "no_gaze", "trimmed_empty")
@@ -97,27 +101,31 @@ class WindowClustering:
 
 
 def nearest_samples(window: SentenceWindow, cols: np.ndarray, rows: np.ndarray,
-                    scale: float = 0.25, tree: cKDTree | None = None) -> np.ndarray:
+                    scale: float, tree: cKDTree | None = None) -> np.ndarray:
     """Index of the nearest window sample (cKDTree, Euclidean on the grid) for each pixel.
 
-    ``tree``: a prebuilt ``cKDTree`` of ``(x * scale, y * scale)`` (built if omitted)."""
+    ``scale``: the grid's scale (paper: 0.25); ``tree``: a prebuilt ``cKDTree`` of
+    ``(x * scale, y * scale)`` (built if omitted)."""
     if tree is None:
         tree = cKDTree(np.column_stack([window.x * scale, window.y * scale]))
     _, idx = tree.query(np.column_stack([cols, rows]).astype(np.float64))
     return np.asarray(idx, dtype=np.int64)
 
 
-def cluster_window(window: SentenceWindow, image_size, *, scale: float = 0.25,
-                   threshold: float = 0.1, eps: float = 0.3, min_samples: int = 10,
-                   intensity_weight: float = 0.1, method: str = "grid",
-                   cluster_sigma_factor: float = 1.5, render_sigma_factor: float = 1.25,
-                   cluster_weighting: str = "official",
-                   render_heat: bool = True, min_clusters_to_order: int = 1) -> WindowClustering:
+def cluster_window(window: SentenceWindow, image_size, *, scale: float, threshold: float,
+                   eps: float, min_samples: int, intensity_weight: float, method: str,
+                   cluster_sigma_factor: float, render_sigma_factor: float,
+                   cluster_weighting: str, render_heat: bool = True,
+                   min_clusters_to_order: int = 1) -> WindowClustering:
     """Cluster one window (module docstring). ``image_size = (width, height)`` original px.
 
-    Defaults are the paper's: ¼ scale, threshold 0.1, DBSCAN(eps=0.3, min_samples=10) with
-    intensity weight 0.1, σ × 1.5 for the clustering map and × 1.25 for the cluster heat,
-    official double counting. ``render_heat=False`` skips the cluster heat maps.
+    The recipe's arguments are required; :func:`cluster_params` reads them from a profile's
+    ``gaze`` section. Paper values: ``scale`` 0.25 (¼ of the original pixels),
+    ``threshold`` 0.1 (of the max-normalised clustering map), ``eps`` 0.3 and
+    ``min_samples`` 10 (pixels) with ``intensity_weight`` 0.1, ``cluster_sigma_factor`` 1.5
+    for the clustering map and ``render_sigma_factor`` 1.25 for the cluster heat (× px/deg ×
+    scale), ``cluster_weighting="official"`` (double counting); ``method``: ``"grid"`` or
+    ``"sklearn"`` (same labels). ``render_heat=False`` skips the cluster heat maps.
     With fewer than ``min_clusters_to_order`` clusters the nearest-sample search, the cluster
     time and the cluster heat are skipped (``time_s`` NaN, ``nearest`` empty, ``heat`` None):
     the key frames need them only from 2 clusters on (the official rule), and they are the
@@ -181,3 +189,15 @@ def cluster_window(window: SentenceWindow, image_size, *, scale: float = 0.25,
                                         normalize="none")
     empty.clusters = found
     return empty
+
+
+def cluster_params(gaze) -> dict:
+    """The recipe keywords of :func:`cluster_window` (``scale, threshold, eps, min_samples,
+    intensity_weight, method, cluster_sigma_factor, render_sigma_factor,
+    cluster_weighting``) from a profile's gaze settings: ``config.gaze``
+    (:class:`~gazex_lib.sections.GazeSection`) or a
+    :class:`~gazex_lib.gaze.pipeline.KeyframeConfig`."""
+    return dict(scale=gaze.scale, **dbscan_params(gaze),
+                cluster_sigma_factor=gaze.cluster_sigma_factor,
+                render_sigma_factor=gaze.render_sigma_factor,
+                cluster_weighting=gaze.cluster_weighting)

@@ -9,12 +9,16 @@ every pixel of the max-normalised clustering heatmap whose value is ``> 0.1``:
   multiplied in the heatmap's own dtype, as the official float32 map is);
 * **clustering**: ``sklearn.cluster.DBSCAN(eps=0.3, min_samples=10).fit_predict``.
 
+These paper values are config keys (``gaze.threshold``, ``gaze.intensity_weight``,
+``gaze.eps``, ``gaze.min_samples``, ``gaze.dbscan_method``): the functions here take them as
+required arguments, and :func:`dbscan_params` reads them from a profile's ``gaze`` section.
+
 :func:`cluster_pixels` returns the same labels two ways:
 
 ``method="sklearn"``
     The reference: exactly the official estimator call. It stores every eps-neighbourhood
     (~2,600 pixels per pixel on the paper's ¼-scale grid), so ~2 GB and seconds at 100k pixels.
-``method="grid"`` (default)
+``method="grid"`` (the profiles' choice)
     An exact reimplementation that uses the pixel grid (see :mod:`._dbscan_grid`): the same
     labels, the same cluster numbering and the same noise set as ``"sklearn"`` on every input
     (ties at exactly ``eps`` included), in tens of milliseconds and a few MB.
@@ -29,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["PixelClusters", "cluster_pixels", "pixel_features", "fixation_dbscan", "METHODS"]
+__all__ = ["PixelClusters", "cluster_pixels", "pixel_features", "dbscan_params",
+           "fixation_dbscan", "METHODS"]
 
 #: Accepted values of ``cluster_pixels(method=...)``.
 METHODS = ("grid", "sklearn")
@@ -133,8 +138,12 @@ def _features(hm: np.ndarray, threshold: float, intensity_weight: float):
     return rows, cols, values, features, np.asarray(scaler.scale_, dtype=np.float64)
 
 
-def pixel_features(heatmap, threshold=0.1, intensity_weight=0.1):
+def pixel_features(heatmap, *, threshold, intensity_weight):
     """The official DBSCAN input of ``heatmap``: ``(rows, cols, values, features)``.
+
+    ``threshold``: pixels strictly above it are clustered (paper: 0.1 of the max-normalised
+    map); ``intensity_weight``: the weight of the map value next to the standardised
+    coordinates (paper: 0.1).
 
     ``rows, cols`` = ``np.where(heatmap > threshold)`` (row-major); ``values`` the heatmap
     values there; ``features`` the ``(n, 3)`` float64 array ``[z(col), z(row),
@@ -156,11 +165,14 @@ def _sklearn_labels(features: np.ndarray, eps: float, min_samples: int) -> np.nd
     return DBSCAN(eps=eps, min_samples=min_samples).fit_predict(features)
 
 
-def cluster_pixels(heatmap, *, threshold=0.1, eps=0.3, min_samples=10, intensity_weight=0.1,
-                   method="grid") -> PixelClusters:
-    """DBSCAN of the heatmap pixels ``> threshold`` (official GazeX features and parameters).
+def cluster_pixels(heatmap, *, threshold, eps, min_samples, intensity_weight,
+                   method) -> PixelClusters:
+    """DBSCAN of the heatmap pixels ``> threshold`` (official GazeX features).
 
-    ``method="sklearn"`` runs ``sklearn.cluster.DBSCAN(eps, min_samples).fit_predict`` on
+    Paper values: ``threshold`` 0.1 (of the max-normalised map), ``eps`` 0.3 (in
+    standardised-feature units), ``min_samples`` 10 (pixels, the point itself included),
+    ``intensity_weight`` 0.1; :func:`dbscan_params` gives them from a profile's ``gaze``
+    section. ``method="sklearn"`` runs ``sklearn.cluster.DBSCAN(eps, min_samples).fit_predict`` on
     :func:`pixel_features`; ``method="grid"`` returns identical labels (same clusters, same
     numbering, same noise) with far less time and memory. A heatmap with no pixel above the
     threshold gives an empty result (``n_clusters == 0``).
@@ -179,6 +191,15 @@ def cluster_pixels(heatmap, *, threshold=0.1, eps=0.3, min_samples=10, intensity
 
         labels = grid_dbscan(rows, cols, features, scale, eps, min_samples)
     return PixelClusters(rows=rows, cols=cols, values=values, labels=np.asarray(labels, np.intp))
+
+
+def dbscan_params(gaze) -> dict:
+    """The keyword arguments of :func:`cluster_pixels` (``threshold, eps, min_samples,
+    intensity_weight, method``) from a profile's gaze settings: ``config.gaze``
+    (:class:`~gazex_lib.sections.GazeSection`) or a
+    :class:`~gazex_lib.gaze.pipeline.KeyframeConfig`."""
+    return dict(threshold=gaze.threshold, eps=gaze.eps, min_samples=gaze.min_samples,
+                intensity_weight=gaze.intensity_weight, method=gaze.dbscan_method)
 
 
 # ----------------------------------------------------------------------------- fixations

@@ -1,19 +1,21 @@
 """Key frames: the darkened film lit by gaze heat, one video per reading.
 
 Per sentence (official ``generate_enhanced_gaze_video_by_id``): one frame per cluster in
-time order, only when the sentence has ``>= min_clusters_for_frames`` (2) clusters, then one
-**holistic** frame (σ × 1.25 over all the window's samples). A sentence without gaze still
-gets its holistic frame, with zero heat (a uniformly darkened film), so there is exactly
-one holistic frame per sentence (our fix; see :mod:`gazex_lib.gaze.windows`).
+time order, only when the sentence has ``>= min_clusters_for_frames`` (paper: 2) clusters,
+then one **holistic** frame (σ × 1.25 over all the window's samples). A sentence without
+gaze still gets its holistic frame, with zero heat (a uniformly darkened film), so there is
+exactly one holistic frame per sentence (our fix; see :mod:`gazex_lib.gaze.windows`).
 
 **Blend** (:func:`blend_frame`): ``frame = uint8(film * (d + (1 - d) * h))`` with
-``d = darkness = 0.15`` and ``h`` = :func:`~gazex_lib.gaze.maps.render_frame_heat` of the raw
-heat, computed in float32 and truncated to uint8 like the official numpy expression
-(``blend_dtype=np.float32``), then repeated to 3 channels (RGB; the film is greyscale).
+``d = darkness`` (paper: 0.15, config ``gaze.darkness``) and ``h`` =
+:func:`~gazex_lib.gaze.maps.render_frame_heat` of the raw heat, computed in float32 and
+truncated to uint8 like the official numpy expression (``blend_dtype=np.float32``), then
+repeated to 3 channels (RGB; the film is greyscale).
 
 **Frame size** (:func:`fit_frame`): Qwen2-VL's video processor works on 28-px patches
-(14-px patches merged 2 × 2). Our default ``fit="pad"`` pads the bottom and right edges with
-black (0) to the next multiple of 28; the film keeps its pixels and its top-left origin, so a
+(14-px patches merged 2 × 2). The profiles' ``fit="pad"`` (config ``gaze.frame_fit``) pads
+the bottom and right edges with black (0) to the next multiple of ``multiple`` (28 px,
+``gaze.frame_multiple``); the film keeps its pixels and its top-left origin, so a
 box on the film grid is the same box on the frame (:meth:`FrameGeometry.box_to_frame` is the
 identity for ``"pad"``); the padding is dark like the darkened film around the gaze.
 ``fit="crop"`` drops the bottom/right remainder (boxes are clipped); ``fit="none"`` keeps
@@ -71,8 +73,9 @@ class FrameGeometry:
         return self.content_size if relative_to == "content" else self.frame_size
 
 
-def frame_geometry(film_shape, fit: str = "pad", multiple: int = QWEN_PATCH) -> FrameGeometry:
-    """Geometry for a film of shape ``(H, W)``."""
+def frame_geometry(film_shape, fit: str, multiple: int) -> FrameGeometry:
+    """Geometry for a film of shape ``(H, W)``: ``fit`` one of :data:`FIT_MODES` (profiles:
+    ``"pad"``), ``multiple`` the side multiple in px (profiles: 28 = :data:`QWEN_PATCH`)."""
     if fit not in FIT_MODES:
         raise ValueError(f"fit must be one of {FIT_MODES}, got {fit!r}")
     if int(multiple) != multiple or multiple < 1:
@@ -101,15 +104,16 @@ def fit_frame(frame: np.ndarray, geometry: FrameGeometry) -> np.ndarray:
     return out
 
 
-def blend_frame(film: np.ndarray, raw_heat: np.ndarray | None, darkness: float = 0.15, *,
+def blend_frame(film: np.ndarray, raw_heat: np.ndarray | None, darkness: float, *,
                 blend_dtype=np.float32, channels: int = 3,
                 norm_heat: np.ndarray | None = None) -> np.ndarray:
     """``uint8(film * (darkness + (1 - darkness) * render_frame_heat(raw_heat)))``.
 
-    ``film``: (H, W) uint8 greyscale on the heat's grid; ``raw_heat``: the raw Gaussian sum
-    (``None`` or all-zero: a uniformly darkened film); ``norm_heat``: the already
-    log-normalised heat, used instead of ``raw_heat`` when given. Returns (H, W, channels)
-    uint8.
+    ``darkness``: the share of the film's brightness kept where there is no gaze, in [0, 1]
+    (paper: 0.15, ``gaze.darkness``). ``film``: (H, W) uint8 greyscale on the heat's grid;
+    ``raw_heat``: the raw Gaussian sum (``None`` or all-zero: a uniformly darkened film);
+    ``norm_heat``: the already log-normalised heat, used instead of ``raw_heat`` when given.
+    Returns (H, W, channels) uint8.
     """
     film = np.asarray(film)
     if film.ndim != 2 or film.dtype != np.uint8:

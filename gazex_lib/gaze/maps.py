@@ -4,12 +4,13 @@ Two recipes, both first class (DESIGN.md, "Data decisions"):
 
 ``recipe="paper"`` (official GazeX, ``Generate_Attention_Videos_Phase_*.py``)
     * input: raw gaze samples (one Gaussian each, weight 1 unless ``weights`` is given);
-    * grid: ``scale=0.25`` by default, shape ``(floor(H*scale), floor(W*scale))`` =
-      ``(H // 4, W // 4)``; positions and σ are multiplied by ``scale`` (= divided by 4);
+    * grid: ``scale`` (paper: 0.25, config ``gaze.scale``), shape
+      ``(floor(H*scale), floor(W*scale))`` = ``(H // 4, W // 4)`` at ¼; positions and σ are
+      multiplied by ``scale`` (= divided by 4);
     * σ = ``ppd * scale * sigma_factor`` per axis, ``ppd`` = REFLACX
-      ``angular_resolution_*_pixels_per_degree``; ``sigma_factor`` = 1.25 for
-      ``purpose="render"`` (holistic and cluster frames) and 1.5 for ``purpose="cluster"``
-      (the map DBSCAN runs on);
+      ``angular_resolution_*_pixels_per_degree``; ``sigma_factor`` (paper: 1.25 for the
+      holistic and cluster frames, config ``gaze.render_sigma_factor``; 1.5 for the map
+      DBSCAN runs on, ``gaze.cluster_sigma_factor``);
     * **official integer/box semantics**: the centre is ``int(x * scale)`` (truncation toward
       zero, so ``-0.75`` becomes column 0), a sample whose truncated centre lies outside
       ``[0, W) x [0, H)`` is skipped (counted in :class:`MapInfo` ``n_offimage``), the
@@ -21,8 +22,9 @@ Two recipes, both first class (DESIGN.md, "Data decisions"):
 
 ``recipe="reflacx"`` (ricbl/eyetracking ``examples_and_paper_numbers/generate_heatmaps.py``)
     * input: fixations; weight = fixation duration (``duration_s`` or end - start, seconds);
-    * grid: ``scale=1.0`` by default (original pixels);
-    * σ = 1° of visual angle: ``ppd * scale`` per axis (``sigma_factor=1``); the Gaussian is the
+    * grid: ``scale`` (ricbl: 1.0, original pixels);
+    * σ = 1° of visual angle: ``ppd * scale`` per axis (``sigma_factor=1``, the recipe's
+      definition and the default for this recipe only); the Gaussian is the
       normalised bivariate pdf ``exp(...) / (2π σx σy)``, centred at the unrounded position,
       evaluated at integer pixel indices, **not truncated**;
     * it is zero outside the region shown on screen for that fixation
@@ -49,15 +51,16 @@ import pandas as pd
 from scipy import sparse
 
 __all__ = [
-    "RECIPES", "SIGMA_FACTORS", "DEFAULT_SCALE", "DEFAULT_NORMALIZE", "LOG_EPS", "MapInfo",
+    "RECIPES", "REFLACX_SIGMA_FACTOR", "DEFAULT_NORMALIZE", "LOG_EPS", "MapInfo",
     "attention_map", "render_frame_heat", "normalize_map", "scaled_shape", "gaze_points",
     "truncated_gaussian_sum", "region_gaussian_sum", "paper_centres",
 ]
 
 RECIPES = ("paper", "reflacx")
-#: σ multipliers of the paper recipe per purpose (official: 1.25 render, 1.5 clustering).
-SIGMA_FACTORS = {"render": 1.25, "cluster": 1.5}
-DEFAULT_SCALE = {"paper": 0.25, "reflacx": 1.0}
+#: The reflacx recipe's σ multiplier: σ = 1° of visual angle (ricbl's definition, not a
+#: profile value). The paper recipe's factors (1.25 render, 1.5 clustering) live in
+#: ``configs/*.yaml`` (``gaze.render_sigma_factor``, ``gaze.cluster_sigma_factor``).
+REFLACX_SIGMA_FACTOR = 1.0
 DEFAULT_NORMALIZE = {"paper": "max", "reflacx": "sum"}
 NORMALIZE_MODES = ("max", "sum", "none")
 #: The ``+1e-6`` of the official ``log1p(h + 1e-6) / max`` frame normalisation.
@@ -275,8 +278,8 @@ def _check_choice(name, value, choices):
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
 
 
-def attention_map(points, image_size, recipe: str = "paper", *, scale: float | None = None,
-                  purpose: str = "render", sigma_factor: float | None = None, weights=None,
+def attention_map(points, image_size, recipe: str, *, scale: float,
+                  sigma_factor: float | None = None, weights=None,
                   normalize: str | None = None, restrict_to_shown: bool = True,
                   dtype=np.float64, return_info: bool = False):
     """An attention map of shape ``(H, W)`` at ``scale`` (module docstring for the recipes).
@@ -286,10 +289,13 @@ def attention_map(points, image_size, recipe: str = "paper", *, scale: float | N
     points : gaze samples (``recipe="paper"``) or fixations (``"reflacx"``): see
         :func:`gaze_points`. Positions in original image pixels, σ from px/deg.
     image_size : ``(width, height)`` of the original image (REFLACX ``image_size_x/y``).
-    recipe : ``"paper"`` (default) or ``"reflacx"``.
-    scale : grid scale; default 0.25 (paper) or 1.0 (reflacx). Shape: :func:`scaled_shape`.
-    purpose : paper only: ``"render"`` (σ × 1.25, default) or ``"cluster"`` (σ × 1.5).
-    sigma_factor : overrides the σ multiplier (paper: the purpose's; reflacx: 1 = 1°).
+    recipe : ``"paper"`` or ``"reflacx"``.
+    scale : grid scale, a fraction of the original pixels (paper: 0.25, config
+        ``gaze.scale``; ricbl's reflacx maps: 1.0). Shape: :func:`scaled_shape`.
+    sigma_factor : the σ multiplier of ``ppd × scale``. Required for ``"paper"`` (paper: 1.25
+        for frames and boxes, ``gaze.render_sigma_factor``; 1.5 for the clustering map,
+        ``gaze.cluster_sigma_factor``); ``"reflacx"``: default :data:`REFLACX_SIGMA_FACTOR`
+        (1, i.e. σ = 1°).
     weights : per-row multipliers (default: 1 for paper, the duration for reflacx).
         Integer weights reproduce repeated samples (the official cluster double counting).
     normalize : ``"max"`` (paper default), ``"sum"`` (reflacx default) or ``"none"``.
@@ -298,12 +304,14 @@ def attention_map(points, image_size, recipe: str = "paper", *, scale: float | N
     return_info : also return a :class:`MapInfo`.
     """
     _check_choice("recipe", recipe, RECIPES)
-    _check_choice("purpose", purpose, tuple(SIGMA_FACTORS))
-    scale = DEFAULT_SCALE[recipe] if scale is None else scale
     normalize = DEFAULT_NORMALIZE[recipe] if normalize is None else normalize
     _check_choice("normalize", normalize, NORMALIZE_MODES)
     if sigma_factor is None:
-        sigma_factor = SIGMA_FACTORS[purpose] if recipe == "paper" else 1.0
+        if recipe == "paper":
+            raise ValueError("recipe='paper' needs sigma_factor= (paper: 1.25 render, 1.5 "
+                             "clustering; configs gaze.render_sigma_factor / "
+                             "gaze.cluster_sigma_factor)")
+        sigma_factor = REFLACX_SIGMA_FACTOR
     if not (math.isfinite(sigma_factor) and sigma_factor > 0):
         raise ValueError(f"sigma_factor must be a positive finite number, got {sigma_factor!r}")
     shape = scaled_shape(image_size, scale)

@@ -74,18 +74,18 @@ def box_sizes(table: pd.DataFrame) -> pd.DataFrame:
 
 def dbscan_exactness(windows, image_size, config: KeyframeConfig) -> dict:
     """Grid DBSCAN vs sklearn on every window's clustering map: identical labels?"""
-    from gazex_lib.gaze.clusters import cluster_window
-    from gazex_lib.gaze.dbscan import cluster_pixels
+    from gazex_lib.gaze.clusters import cluster_params, cluster_window
+    from gazex_lib.gaze.dbscan import cluster_pixels, dbscan_params
 
     checked = identical = 0
+    kw = dbscan_params(config)
     for w in windows:
         if w.n_samples == 0:
             continue
-        cmap = cluster_window(w, image_size, scale=config.scale, render_heat=False,
+        cmap = cluster_window(w, image_size, **cluster_params(config), render_heat=False,
                               min_clusters_to_order=10**9).cluster_map
-        kw = dict(threshold=config.threshold, eps=config.eps, min_samples=config.min_samples,
-                  intensity_weight=config.intensity_weight)
-        a, b = cluster_pixels(cmap, method="grid", **kw), cluster_pixels(cmap, method="sklearn", **kw)
+        a = cluster_pixels(cmap, **dict(kw, method="grid"))
+        b = cluster_pixels(cmap, **dict(kw, method="sklearn"))
         checked += 1
         identical += bool(np.array_equal(a.labels, b.labels) and np.array_equal(a.rows, b.rows)
                           and np.array_equal(a.cols, b.cols))

@@ -10,13 +10,13 @@ window_lead_s``, paper: 2 s), then:
    The official code drops them from the whole file first; dropping per window gives the
    same samples. Rows with a NaN timestamp belong to no window; the key-frame pipeline
    counts them per reading (``n_nan_timestamp``, :mod:`gazex_lib.gaze.pipeline`).
-2. **Percentile trim** (``trim=(5, 95)``, paper default; ``None`` = off): keep rows with
-   ``x`` in ``[P5(x), P95(x)]`` **and** ``y`` in ``[P5(y), P95(y)]``, both bounds inclusive,
-   percentiles by ``numpy.percentile`` with the default ``"linear"`` method, computed over
-   the window's valid samples, as the official code does. The official code trims the
-   ¼-scaled values (``x / 4``); scaling by a power of two commutes exactly with linear
-   interpolation, so trimming the original pixels keeps the identical rows.
-   ``n_trimmed`` counts the removed rows.
+2. **Percentile trim** (``trim``, percentiles in %: paper ``(5, 95)``, config ``gaze.trim``;
+   ``None`` = off): keep rows with ``x`` in ``[P5(x), P95(x)]`` **and** ``y`` in
+   ``[P5(y), P95(y)]``, both bounds inclusive, percentiles by ``numpy.percentile`` with the
+   default ``"linear"`` method, computed over the window's valid samples, as the official
+   code does. The official code trims the ¼-scaled values (``x / 4``); scaling by a power of
+   two commutes exactly with linear interpolation, so trimming the original pixels keeps the
+   identical rows. ``n_trimmed`` counts the removed rows.
 
 Positions stay in **original image pixels** (maps scale them). Sample order is the file
 order (the official cKDTree tie-breaking depends on it).
@@ -94,9 +94,10 @@ def _check_trim(trim):
     return lo, hi
 
 
-def trim_mask(x: np.ndarray, y: np.ndarray, trim=(5.0, 95.0)):
+def trim_mask(x: np.ndarray, y: np.ndarray, trim):
     """``(mask, (x_lo, x_hi, y_lo, y_hi))``: rows with x and y inside their percentile range
-    (inclusive, ``numpy.percentile`` linear). Empty input -> empty mask, bounds None."""
+    ``trim = (low, high)`` in % (paper: (5, 95); inclusive, ``numpy.percentile`` linear).
+    Empty input -> empty mask, bounds None."""
     lo, hi = _check_trim(trim)
     if len(x) == 0:
         return np.zeros(0, dtype=bool), None
@@ -106,11 +107,14 @@ def trim_mask(x: np.ndarray, y: np.ndarray, trim=(5.0, 95.0)):
     return mask, (float(x_lo), float(x_hi), float(y_lo), float(y_hi))
 
 
-def windows_from_tables(gaze: pd.DataFrame, sentences: pd.DataFrame, *, trim=(5.0, 95.0),
-                        skip_empty_sentences: bool = False,
+def windows_from_tables(gaze: pd.DataFrame, sentences: pd.DataFrame, *, trim,
+                        skip_empty_sentences: bool,
                         reading_id: str | None = None) -> list[SentenceWindow]:
     """Windows from a gaze table (REFLACX columns) and a sentences table
-    (``ds.sentences(id)`` columns; its ``window_start_s`` already includes the lead)."""
+    (``ds.sentences(id)`` columns; its ``window_start_s`` already includes the lead).
+
+    ``trim``: ``(low, high)`` percentiles in % or ``None`` (paper: (5, 95), ``gaze.trim``);
+    ``skip_empty_sentences`` (ours: False, official: True; ``gaze.skip_empty_sentences``)."""
     trim = _check_trim(trim)
     missing = [c for c in GAZE_REQUIRED if c not in gaze.columns]
     if missing:
@@ -146,15 +150,17 @@ def windows_from_tables(gaze: pd.DataFrame, sentences: pd.DataFrame, *, trim=(5.
     return out
 
 
-def sentence_windows(ds, reading_id: str, *, window_lead_s: float | None = None,
-                     trailing_words: str | None = None, trim=(5.0, 95.0),
-                     skip_empty_sentences: bool = False) -> list[SentenceWindow]:
+def sentence_windows(ds, reading_id: str, *, trim, skip_empty_sentences: bool,
+                     window_lead_s: float | None = None,
+                     trailing_words: str | None = None) -> list[SentenceWindow]:
     """One :class:`SentenceWindow` per sentence of ``ds.sentences(reading_id)``, in order.
 
     ``window_lead_s`` / ``trailing_words`` default to the dataset's (configs
-    ``data.window_lead_s``, paper 2 s; ``data.trailing_words``). ``trim=(5, 95)`` is the
-    paper's P5-P95 trim, ``None`` disables it. ``skip_empty_sentences=False`` keeps empty
-    windows (our fix); ``True`` drops them (official behaviour, misaligns frames).
+    ``data.window_lead_s``, paper 2 s; ``data.trailing_words``). ``trim``: ``(low, high)``
+    percentiles in % (paper: (5, 95), the P5-P95 trim; ``gaze.trim``), ``None`` disables it.
+    ``skip_empty_sentences=False`` keeps empty windows (our fix, the profiles'
+    ``gaze.skip_empty_sentences``); ``True`` drops them (official behaviour, misaligns
+    frames).
     """
     sentences = ds.sentences(reading_id, window_lead_s=window_lead_s,
                              trailing_words=trailing_words)

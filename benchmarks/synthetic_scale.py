@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> dict:
                     help="split phases in REFLACX proportions (multi_reader_images=None)")
     args = ap.parse_args(argv)
 
-    syn = load_config(args.profile)["synthetic"]
+    syn = load_config(args.profile).section_dict("synthetic")
     if args.reflacx_phases:
         syn["multi_reader_images"] = None
     n = args.n if args.n is not None else (REFLACX_READINGS if args.profile == "full" else syn["n_readings"])

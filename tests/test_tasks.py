@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gazex_lib import config
 from gazex_lib import tasks as T
 from gazex_lib.gaze.boxes import Box, box_coordinates
 from gazex_lib.gaze.pipeline import ROW_COLUMNS, KeyframeConfig
@@ -68,7 +69,8 @@ def _box_cols(box: Box | None) -> dict:
 
 def make_rows(rid: str, sentences, shrink: str = "none") -> list[dict]:
     """``sentences``: ``(text, n_clusters, status)``; clusters get frames when >= 2."""
-    params = json.dumps(KeyframeConfig(shrink=shrink).__dict__ | {"trim": [5.0, 95.0]})
+    params = json.dumps(KeyframeConfig.from_config(config.load_config("ci"), shrink=shrink).__dict__
+                        | {"trim": [5.0, 95.0]})
     rows, fi = [], 0
     for s, (text, k, status) in enumerate(sentences):
         boxed = status not in ("no_gaze", "trimmed_empty", "offimage")
@@ -389,7 +391,7 @@ def ci_table(tmp_path_factory):
     kt = build_keyframe_table(ds, root / "mimic-cxr-jpg", tmp_path_factory.mktemp("tasks_kt"),
                               KeyframeConfig.from_config(cfg), n_jobs=2, save_frames=True,
                               progress=False)
-    return ds, kt, T.make_film_loader(ds, root / "mimic-cxr-jpg", scale=cfg["gaze"]["scale"])
+    return ds, kt, T.make_film_loader(ds, root / "mimic-cxr-jpg", scale=cfg.gaze.scale)
 
 
 @pytest.mark.parametrize("style", ["clean", "official"])

@@ -43,10 +43,9 @@ def pretraining_inputs(run) -> PretrainingInputs:
 
 def train_config(run, output_dir):
     """The loop's :class:`~gazex_lib.train.TrainConfig`: the ``train`` section, the run's seed."""
-    from gazex_lib.train import TrainConfig
+    from gazex_lib.train import config_from_profile
 
-    return TrainConfig.from_dict({**run.config.section_dict("train"), "seed": run.seed},
-                                 output_dir=str(output_dir))
+    return config_from_profile(run.config, output_dir, seed=run.seed)
 
 
 def pretraining_stage(run, inputs: PretrainingInputs | None = None):

@@ -109,13 +109,11 @@ class TrainConfig:
         return d
 
 
-def config_from_profile(cfg: dict, output_dir, **overrides) -> TrainConfig:
-    """``TrainConfig`` from a loaded profile (``gazex_lib.config.load_config``): its ``train``
-    section, the profile's ``seed``, and ``output_dir``; ``overrides`` win."""
-    section = dict(cfg.get("train") or {})
-    if not section:
-        raise KeyError("the profile has no 'train' section")
-    section.setdefault("seed", cfg.get("seed", 0))
+def config_from_profile(cfg, output_dir, **overrides) -> TrainConfig:
+    """``TrainConfig`` from a loaded profile (:class:`gazex_lib.config.Config`): its ``train``
+    section, the profile's ``seed``, and ``output_dir``; ``overrides`` (e.g. the run's
+    ``seed``) win."""
+    section = {**cfg.section_dict("train"), "seed": cfg.seed}
     return TrainConfig.from_dict(section, output_dir=str(output_dir), **overrides)
 
 

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 import warnings
@@ -167,7 +168,9 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
 
     Under ``accelerate launch`` every process calls ``train`` with the same arguments; end the
     script with ``accelerate.PartialState().destroy_process_group()`` (a gloo process group
-    left open can abort the interpreter at exit).
+    left open can abort the interpreter at exit). Several CPU processes: launch with
+    ``--multi_gpu --num_processes N`` and ``ACCELERATE_USE_CPU=1`` (``--cpu --num_processes
+    N`` starts one process in accelerate 1.15); ``tests/test_multiprocess.py`` does.
     """
     import torch
     from accelerate import Accelerator
@@ -192,6 +195,14 @@ def train(model, processor, records: Sequence[dict], config: TrainConfig, *,
                                             total_limit=config.keep_checkpoints or None),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True,
                                                   data_seed=config.seed))
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched != accelerator.num_processes:
+        raise RuntimeError(
+            f"launched as {launched} processes (WORLD_SIZE) but accelerate runs "
+            f"{accelerator.num_processes}: each process would train alone into the same "
+            "output_dir. On CPU set ACCELERATE_USE_CPU=1 (or Accelerator(cpu=True) / "
+            "PartialState(cpu=True) before train): a bare PartialState() without a GPU "
+            "does not join the launched processes")
     if config.mixed_precision == "bf16" and accelerator.device.type == "cpu":
         warnings.warn("bf16 autocast on CPU is very slow here (a backward pass took about 40x "
                       "its fp32 time): use mixed_precision='no' on CPU", stacklevel=2)

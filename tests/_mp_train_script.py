@@ -22,25 +22,11 @@ import torch
 from accelerate import PartialState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_train import PIXELS, make_record  # noqa: E402
+from test_train import PIXELS, RecordingCollator, make_record  # noqa: E402
 
 from gazex_lib.model import apply_lora, build_processor, load_model  # noqa: E402
 from gazex_lib.model.tokenizer import ensure_tokenizer  # noqa: E402
 from gazex_lib.train import ChatCollator, TrainConfig, train  # noqa: E402
-
-N_RECORDS = 12
-
-
-class RecordingCollator:
-    """Notes the record ids of every batch it collates (accelerate's loader collates one batch
-    ahead: a run that stops early has one extra batch at the end)."""
-
-    def __init__(self, inner):
-        self.inner, self.ids = inner, []
-
-    def __call__(self, records):
-        self.ids.append([r["id"] for r in records])
-        return self.inner(records)
 
 
 def main() -> None:
@@ -49,6 +35,7 @@ def main() -> None:
     ap.add_argument("--grad_accum", type=int, required=True)
     ap.add_argument("--batch_size", type=int, default=2)
     ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--n_records", type=int, default=12)
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args()
 
@@ -57,7 +44,7 @@ def main() -> None:
     state = PartialState(cpu=True)
     processor = build_processor(ensure_tokenizer(), **PIXELS)
     base, _ = load_model(None, seed=0, device="cpu", processor_kwargs=PIXELS)
-    records = [make_record(i) for i in range(N_RECORDS)]
+    records = [make_record(i) for i in range(args.n_records)]
 
     def fresh_lora():
         model = copy.deepcopy(base)

@@ -21,7 +21,7 @@ start several CPU processes), which this test would catch (it checks ``num_proce
 Tolerances: per-step losses (and lr, gradient norm) within 1e-6, final LoRA weights within
 rtol = atol = 1e-5; resumed vs straight within 1e-6 (the one-process resume test's bound).
 Measured here: all differences exactly 0 (with 2 processes the gradient average (a + b) / 2
-and accumulation's a / 2 + b / 2 round the same). About 25 s on 2 cores.
+and accumulation's a / 2 + b / 2 round the same). About 30 s on 2 cores.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ from gazex_lib.train import EpochSampler, read_log
 SCRIPT = Path(__file__).resolve().parent / "_mp_train_script.py"
 REPO = SCRIPT.parent.parent
 STEPS, BATCH = 4, 2
-N_RECORDS = 12            # the script's records: 6 global batches of 4, 3 steps an epoch
+N_RECORDS = 12            # 6 global batches of 4 records, 3 steps an epoch
 LOSS_TOL, WEIGHT_TOL, RESUME_TOL = 1e-6, 1e-5, 1e-6
 
 
@@ -87,7 +87,8 @@ def runs(tmp_path_factory, qwen_tokenizer_dir):
         pytest.fail("this torch has no gloo backend (torch.distributed.is_gloo_available() is "
                     "False): the 2-process CPU test needs it")
     root = tmp_path_factory.mktemp("multiprocess")
-    common = [str(SCRIPT), "--steps", str(STEPS), "--batch_size", str(BATCH)]
+    common = [str(SCRIPT), "--steps", str(STEPS), "--batch_size", str(BATCH),
+              "--n_records", str(N_RECORDS)]
     t_single = _run([sys.executable, *common, "--out", str(root / "single"), "--grad_accum", "2"],
                     "the one-process reference run")
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",

@@ -72,7 +72,8 @@ def _world():
         return True, (lambda: None)
     from accelerate import PartialState
 
-    state = PartialState()
+    # cpu=...: a bare PartialState() ignores ACCELERATE_USE_CPU on a machine without a GPU
+    state = PartialState(cpu=os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true"))
     return state.is_main_process, state.wait_for_everyone
 
 

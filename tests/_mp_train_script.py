@@ -24,9 +24,10 @@ from accelerate import PartialState
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_train import PIXELS, RecordingCollator, make_record  # noqa: E402
 
+from gazex_lib.config import load_config  # noqa: E402
 from gazex_lib.model import apply_lora, build_processor, load_model  # noqa: E402
 from gazex_lib.model.tokenizer import ensure_tokenizer  # noqa: E402
-from gazex_lib.train import ChatCollator, TrainConfig, train  # noqa: E402
+from gazex_lib.train import ChatCollator, config_from_profile, train  # noqa: E402
 
 
 def main() -> None:
@@ -53,10 +54,10 @@ def main() -> None:
 
     def run(name: str, tag: str, **kw) -> None:
         out = Path(args.out) / name
-        config = TrainConfig(output_dir=str(out), lr=5e-3, max_steps=args.steps,
-                             batch_size=args.batch_size, grad_accum=args.grad_accum,
-                             warmup_steps=1, log_every=1, ckpt_every=2, seed=0,
-                             max_grad_norm=1.0, weight_decay=0.01)
+        config = config_from_profile(
+            load_config("ci"), out, lr=5e-3, max_steps=args.steps, batch_size=args.batch_size,
+            grad_accum=args.grad_accum, warmup_steps=1, log_every=1, ckpt_every=2, seed=0,
+            max_grad_norm=1.0, weight_decay=0.01, max_length=None, deterministic=False)
         model = fresh_lora()
         collator = RecordingCollator(ChatCollator(processor))
         res = train(model, processor, records, config, progress=False, collator=collator, **kw)

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
+from gazex_lib.config import load_config
 from gazex_lib.model import apply_lora, build_processor, load_model
 from gazex_lib.train import (IGNORE_INDEX, ChatCollator, EpochSampler, RecordFormatError,
                              SampleTooLongError, TrainConfig, VisionTokenMismatchError,
+                             config_from_profile,
                              check_vision_tokens, collate_for_generation, read_log, split_batch,
                              token_losses, train)
 
@@ -278,17 +280,20 @@ def test_kept_logit_losses_equal_full_logits(collator, base_model):
 
 def test_train_config_validation(tmp_path):
     with pytest.raises(ValueError, match="exactly one of max_steps / epochs"):
-        TrainConfig(output_dir=tmp_path)
+        _config(tmp_path, max_steps=None)
     with pytest.raises(ValueError, match="exactly one of max_steps / epochs"):
-        TrainConfig(output_dir=tmp_path, max_steps=2, epochs=1)
+        _config(tmp_path, max_steps=2, epochs=1)
     with pytest.raises(ValueError, match="mixed_precision"):
-        TrainConfig(output_dir=tmp_path, max_steps=2, mixed_precision="fp8")
+        _config(tmp_path, mixed_precision="fp8")
     with pytest.raises(ValueError, match="lr"):
-        TrainConfig(output_dir=tmp_path, max_steps=2, lr=0)
+        _config(tmp_path, lr=0)
     with pytest.raises(ValueError, match="unknown TrainConfig keys \\['learning_rate'\\]"):
-        TrainConfig.from_dict({"max_steps": 2, "learning_rate": 1e-4}, output_dir=tmp_path)
-    cfg = TrainConfig.from_dict({"epochs": 0.5, "grad_accum": 2}, output_dir=tmp_path)
-    assert cfg.to_dict()["grad_accum"] == 2
+        _config(tmp_path, learning_rate=1e-4)
+    with pytest.raises(ValueError, match="missing TrainConfig keys"):
+        TrainConfig.from_dict({"max_steps": 2}, output_dir=tmp_path, seed=0)
+    with pytest.raises(TypeError):
+        TrainConfig(output_dir=tmp_path, seed=0, max_steps=2)   # no defaults outside configs/
+    assert _config(tmp_path, epochs=0.5, max_steps=None, grad_accum=2).to_dict()["grad_accum"] == 2
 
 
 def test_epoch_sampler_is_a_function_of_seed_and_epoch():
@@ -328,9 +333,11 @@ def test_data_order_follows_the_epoch_sampler(tmp_path, processor, base_model):
 
 
 def _config(out, **kw):
+    """The ci profile's train section with a test's small budgets."""
     base = dict(lr=5e-3, max_steps=4, batch_size=2, warmup_steps=1, log_every=1, ckpt_every=2,
-                seed=0, max_grad_norm=1.0, weight_decay=0.01)
-    return TrainConfig(output_dir=str(out), **{**base, **kw})
+                seed=0, max_grad_norm=1.0, weight_decay=0.01, max_length=None,
+                deterministic=False)
+    return config_from_profile(load_config("ci"), out, **{**base, **kw})
 
 
 def _lora_state(model):

@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from gazex_lib.sections import TrainSection
+
 MIXED_PRECISION = ("no", "bf16")
 
 
-@dataclass
-class TrainConfig:
-    """Every budget of a training run. Build it from ``configs/<profile>.yaml`` with
-    :meth:`from_dict` (unknown keys are an error, so a typo never falls back to a default).
+@dataclass(frozen=True)
+class TrainConfig(TrainSection):
+    """Every budget of a training run: the ``train`` section of ``configs/<profile>.yaml``
+    (:class:`gazex_lib.sections.TrainSection`, no defaults here) plus ``output_dir`` and
+    ``seed``. Build it with :func:`config_from_profile`, or :meth:`from_dict` with every key
+    (unknown or missing keys are an error, so a typo never falls back to a default).
 
     * ``max_steps`` (optimiser steps) **or** ``epochs`` (may be fractional): exactly one.
     * ``warmup_steps`` (if set) **or** ``warmup_ratio`` of the total steps; then cosine decay
@@ -28,33 +32,11 @@ class TrainConfig:
     """
 
     output_dir: str
-    lr: float = 2e-4
-    max_steps: int | None = None
-    epochs: float | None = None
-    warmup_ratio: float = 0.0
-    warmup_steps: int | None = None
-    batch_size: int = 1
-    grad_accum: int = 1
-    weight_decay: float = 0.0
-    max_grad_norm: float | None = 1.0
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    adam_eps: float = 1e-8
-    mixed_precision: str = "no"
-    log_every: int | None = 1
-    ckpt_every: int | None = None
-    keep_checkpoints: int | None = None
-    eval_every: int | None = None
-    eval_batch_size: int | None = None
-    seed: int = 0
-    max_length: int | None = None
-    shuffle: bool = True
-    drop_last: bool = False
-    num_workers: int = 0
-    deterministic: bool = False
+    seed: int
 
     def __post_init__(self):
-        self.output_dir = str(self.output_dir)
-        self.adam_betas = tuple(float(b) for b in self.adam_betas)
+        object.__setattr__(self, "output_dir", str(self.output_dir))
+        object.__setattr__(self, "adam_betas", tuple(float(b) for b in self.adam_betas))
         errors = []
         if (self.max_steps is None) == (self.epochs is None):
             errors.append(f"give exactly one of max_steps / epochs (got {self.max_steps!r} / "
@@ -95,12 +77,16 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict, **overrides) -> "TrainConfig":
-        """``TrainConfig(**values, **overrides)``, rejecting unknown keys by name."""
+        """``TrainConfig(**values, **overrides)``, rejecting unknown and missing keys by name."""
         merged = {**dict(values or {}), **overrides}
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(merged) - known)
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(merged) - set(known))
         if unknown:
             raise ValueError(f"unknown TrainConfig keys {unknown}; known: {sorted(known)}")
+        missing = [k for k in known if k not in merged]
+        if missing:
+            raise ValueError(f"missing TrainConfig keys {missing} (configs/<profile>.yaml, "
+                             "section train, holds every default: use config_from_profile)")
         return cls(**merged)
 
     def to_dict(self) -> dict:

@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     import torch
 
+    from gazex_lib.config import load_config
     from gazex_lib.model import apply_lora, load_model, trainable_summary
+    from gazex_lib.model.setup import lora_kwargs
     from gazex_lib.model.loading import resolve_device
     from gazex_lib.model.synthetic import synthetic_sample
 
@@ -127,7 +129,8 @@ def main(argv: list[str] | None = None) -> dict:
         gradient_checkpointing=not args.no_checkpointing,
         processor_kwargs=dict(min_pixels=56 * 56, max_pixels=args.max_pixels,
                               video_min_pixels=56 * 56, video_max_pixels=args.max_pixels))
-    model = apply_lora(model, r=args.rank, alpha=2 * args.rank)
+    model = apply_lora(model, **{**lora_kwargs(load_config("full").model), "r": args.rank,
+                                 "alpha": 2 * args.rank})
     model.train()
     t_build = time.perf_counter() - t0
     n_total = sum(p.numel() for p in model.parameters())

@@ -22,7 +22,7 @@ import torch
 from accelerate import PartialState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_train import PIXELS, RecordingCollator, make_record  # noqa: E402
+from test_train import LORA, PIXELS, RecordingCollator, make_record  # noqa: E402
 
 from gazex_lib.config import load_config  # noqa: E402
 from gazex_lib.model import apply_lora, build_processor, load_model  # noqa: E402
@@ -50,7 +50,7 @@ def main() -> None:
     def fresh_lora():
         model = copy.deepcopy(base)
         torch.manual_seed(123)
-        return apply_lora(model, r=4, alpha=8)
+        return apply_lora(model, **{**LORA, "r": 4, "alpha": 8})
 
     def run(name: str, tag: str, **kw) -> None:
         out = Path(args.out) / name

@@ -194,5 +194,21 @@ def test_generate_answers_order_budgets_and_determinism(qwen_tokenizer_dir):
         assert len(tok(ans, add_special_tokens=False)["input_ids"]) <= budgets[rec["task"]] + 1
     assert not model.training
     # the reference answer is dropped from the prompt: a lone record gives its own answer back
-    alone = generate_answers(model, processor, recs[1:2], max_new_tokens=2)
+    alone = generate_answers(model, processor, recs[1:2], max_new_tokens=2, batch_size=1)
     assert alone == [a[1]]
+
+
+def test_answer_budgets_scale_the_longest_training_answer(qwen_tokenizer_dir):
+    import math
+
+    from gazex_lib.eval import answer_budgets
+    from gazex_lib.model import load_tokenizer
+    from gazex_lib.tasks import record_target
+    from tests.test_train import make_record
+
+    tok = load_tokenizer()
+    recs = [make_record(i, task=t) for i, t in enumerate(["fvp", "fvp", "sda_global"])]
+    n = {t: max(len(tok(record_target(r), add_special_tokens=False)["input_ids"]) + 1
+                for r in recs if r["task"] == t) for t in ("fvp", "sda_global")}
+    assert answer_budgets(recs, tok, 1.5) == {t: math.ceil(1.5 * v) + 8 for t, v in n.items()}
+    assert answer_budgets(recs, tok, 2.0, extra=0)["fvp"] == 2 * n["fvp"]

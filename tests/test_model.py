@@ -13,9 +13,14 @@ import torch
 
 from gazex_lib.model import (apply_lora, build_processor, load_model, n_visual_tokens,
                              qwen2vl_2b_config, tiny_config, trainable_parameter_table)
+from gazex_lib.config import load_config
 from gazex_lib.model.loading import set_pixel_budget
+from gazex_lib.model.setup import lora_kwargs
 from gazex_lib.model.lora import lora_b_weights, lora_target_regex
 from gazex_lib.model.synthetic import random_image, random_video, synthetic_sample
+
+#: LoRA settings of the full profile (LLaMA-Factory defaults: r 8, alpha 16, every projection).
+LORA = lora_kwargs(load_config("full").model)
 
 IMAGE_PAD, VIDEO_PAD = 151655, 151656
 
@@ -167,7 +172,7 @@ def test_seeded_weights_are_deterministic():
 
 def test_lora_targets_language_model_only(processor):
     model, _ = _tiny()
-    pm = apply_lora(model)
+    pm = apply_lora(model, **LORA)
     lora_modules = {n for n, _ in pm.named_modules() if n.endswith("lora_A")}
     # 2 layers × 7 projections
     assert len(lora_modules) == 14
@@ -198,7 +203,7 @@ def _one_step(pm, sample, lr=1e-2):
 
 def test_lora_trains_and_base_is_frozen(sample):
     model, _ = _tiny()
-    pm = apply_lora(model)
+    pm = apply_lora(model, **LORA)
     base_before = {n: p.detach().clone() for n, p in pm.named_parameters() if "lora_" not in n}
     assert all(float(b.detach().abs().max()) == 0.0 for b in lora_b_weights(pm).values())
     grads = _one_step(pm, sample)
@@ -213,7 +218,7 @@ def test_lora_trains_and_base_is_frozen(sample):
 def test_gradient_checkpointing_keeps_lora_gradients(sample):
     model, _ = _tiny(gradient_checkpointing=True)
     assert getattr(model, "is_activation_checkpointing", None) or model.is_gradient_checkpointing
-    pm = apply_lora(model)
+    pm = apply_lora(model, **LORA)
     seen = []
     model.model.visual.patch_embed.register_forward_hook(lambda m, i, o: seen.append(o) and None)
     grads = _one_step(pm, sample)
@@ -229,7 +234,7 @@ def test_gradient_checkpointing_keeps_lora_gradients(sample):
 
 def test_train_merger(sample):
     model, _ = _tiny()
-    pm = apply_lora(model, train_merger=True)
+    pm = apply_lora(model, **LORA, train_merger=True)
     trainable = [n for n, p in pm.named_parameters() if p.requires_grad]
     assert any("visual.merger.modules_to_save" in n for n in trainable)
     assert not any(".visual.blocks." in n or "patch_embed" in n for n in trainable)
@@ -242,7 +247,7 @@ def test_train_merger(sample):
 
 def test_trainable_parameter_table_sums():
     model, _ = _tiny()
-    pm = apply_lora(model, r=4, train_merger=True)
+    pm = apply_lora(model, **{**LORA, "r": 4}, train_merger=True)
     df = trainable_parameter_table(pm)
     total = df.loc["total"]
     parts = df.drop(index="total")
@@ -259,7 +264,7 @@ def test_adapter_save_load_round_trip(sample, tmp_path):
     from peft import PeftModel
 
     model, _ = _tiny()
-    pm = apply_lora(model, train_merger=True)
+    pm = apply_lora(model, **LORA, train_merger=True)
     _one_step(pm, sample)
     pm.eval()
     inputs = _inputs(sample)
@@ -293,7 +298,7 @@ def test_trainable_token_rows_train_only_those_rows_and_round_trip(sample, tmp_p
     ids = answer_token_ids(recs, proc.tokenizer)
     assert proc.tokenizer.convert_tokens_to_ids("<|im_end|>") in ids
     assert proc.tokenizer.decode(ids[:-1]).replace(" ", "") != ""
-    pm = apply_lora(model, trainable_token_ids=ids)
+    pm = apply_lora(model, **LORA, trainable_token_ids=ids)
     table = trainable_parameter_table(pm)
     assert table.loc["token rows", "trainable"] == len(ids) * emb0.shape[1]
     _one_step(pm, sample)
@@ -318,7 +323,7 @@ def test_trainable_token_rows_train_only_those_rows_and_round_trip(sample, tmp_p
 
 def test_merged_model_save_load_round_trip(sample, tmp_path):
     model, proc = _tiny()
-    pm = apply_lora(model)
+    pm = apply_lora(model, **LORA)
     _one_step(pm, sample)
     merged = pm.merge_and_unload().eval()
     inputs = _inputs(sample)
@@ -365,7 +370,7 @@ def test_qwen25vl_checkpoint_loads_and_lora_skips_vision_mlp(processor, tmp_path
     model, proc = load_model(tmp_path, device="cpu")
     assert type(model).__name__ == "Qwen2_5_VLForConditionalGeneration"
     assert any(n.endswith("mlp.gate_proj") for n, _ in model.model.visual.named_modules())
-    pm = apply_lora(model)
+    pm = apply_lora(model, **LORA)
     assert not any(".visual." in n for n, _ in pm.named_parameters() if "lora_" in n)
     enc = synthetic_sample(proc, image_size=112, n_frames=2, frame_size=112, n_target_tokens=4)
     assert torch.isfinite(pm(**enc).loss)

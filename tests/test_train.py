@@ -11,12 +11,14 @@ import torch
 
 from gazex_lib.config import load_config
 from gazex_lib.model import apply_lora, build_processor, load_model
+from gazex_lib.model.setup import lora_kwargs
 from gazex_lib.train import (IGNORE_INDEX, ChatCollator, EpochSampler, RecordFormatError,
                              SampleTooLongError, TrainConfig, VisionTokenMismatchError,
                              config_from_profile,
                              check_vision_tokens, collate_for_generation, read_log, split_batch,
                              token_losses, train)
 
+LORA = lora_kwargs(load_config("full").model)
 PIXELS = dict(min_pixels=56 * 56, max_pixels=56 * 56, video_min_pixels=56 * 56,
               video_max_pixels=56 * 56)
 IM_START, IM_END, IMAGE_PAD, VIDEO_PAD = 151644, 151645, 151655, 151656
@@ -73,7 +75,7 @@ def fresh_lora(base_model):
     """A new LoRA model on a copy of the base, with the same LoRA initialisation every time."""
     model = copy.deepcopy(base_model)
     torch.manual_seed(123)
-    return apply_lora(model, r=4, alpha=8)
+    return apply_lora(model, **{**LORA, "r": 4, "alpha": 8})
 
 
 # ---------------------------------------------------------------------------- masking

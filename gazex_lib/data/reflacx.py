@@ -269,7 +269,7 @@ class ReflacxDataset:
     """
 
     def __init__(self, root: Path, metadata: pd.DataFrame, phases: tuple[int, ...], *,
-                 window_lead_s: float = 2.0, trailing_words: str = "drop", cache_size: int = 8):
+                 window_lead_s: float, trailing_words: str, cache_size: int = 8):
         _check_options(window_lead_s, trailing_words)
         self.root = Path(root)
         self.main_data = self.root / "main_data"

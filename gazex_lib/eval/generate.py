@@ -15,22 +15,24 @@ from gazex_lib.train.collator import ChatCollator, split_batch
 __all__ = ["generate_answers", "answer_budgets"]
 
 
-def answer_budgets(train_records, tokenizer, factor: float = 1.5, extra: int = 8) -> dict:
+def answer_budgets(train_records, tokenizer, factor: float, extra: int = 8) -> dict:
     """``{task: max_new_tokens}`` = ``ceil(factor × longest training answer) + extra`` tokens
-    (the answer plus its ``<|im_end|>``), from the *training* records only."""
+    (the answer plus its ``<|im_end|>``), from the *training* records only. ``factor``:
+    ``heldout.new_tokens_factor`` of the profile."""
     import math
+
+    from gazex_lib.tasks import record_target
 
     longest: dict[str, int] = {}
     for r in train_records:
-        text = r["messages"][-1]["content"]
-        text = text if isinstance(text, str) else "".join(c.get("text", "") for c in text)
+        text = record_target(r)
         n = len(tokenizer(text, add_special_tokens=False)["input_ids"]) + 1
         longest[r["task"]] = max(longest.get(r["task"], 0), n)
     return {t: int(math.ceil(factor * n)) + int(extra) for t, n in sorted(longest.items())}
 
 
 def generate_answers(model, processor, records: Sequence[dict], *, resolve: Callable | None = None,
-                     batch_size: int = 8, max_new_tokens: int | dict = 64,
+                     batch_size: int, max_new_tokens: int | dict = 64,
                      max_length: int | None = None, progress: bool = False,
                      desc: str = "generate") -> list[str]:
     """Greedy answers (``do_sample=False``) of ``model`` for ``records``.
@@ -39,7 +41,7 @@ def generate_answers(model, processor, records: Sequence[dict], *, resolve: Call
     * ``max_new_tokens``: an int, or ``{task: int}`` (batches are formed per task, in the
       order the tasks first appear, so each task gets its own budget; answers still come back
       in record order).
-    * ``batch_size``: records per ``generate`` call. Batching changes nothing but speed: the
+    * ``batch_size``: records per ``generate`` call (``heldout.batch_size``). Batching changes nothing but speed: the
       batch is left-padded and attention-masked.
     """
     import torch

@@ -48,13 +48,11 @@ import numpy as np
 
 from gazex_lib.gaze.maps import LOG_EPS, render_frame_heat
 
-__all__ = ["Box", "SHRINK_MODES", "OFFICIAL_SHRINK", "threshold_box", "top_percent_box",
+__all__ = ["Box", "SHRINK_MODES", "threshold_box", "top_percent_box",
            "cluster_box", "holistic_box", "weighted_centroid", "shrink_box", "to_qwen1000",
            "from_qwen1000", "box_coordinates"]
 
 SHRINK_MODES = ("none", "official_percent", "fraction")
-#: The official shrink arguments (percent by the function's signature; fractions by intent).
-OFFICIAL_SHRINK = {"cluster": 0.35, "holistic": 0.15}
 
 
 @dataclass(frozen=True)

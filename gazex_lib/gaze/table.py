@@ -1,6 +1,6 @@
 """The dataset-level key-frame table: one row per (reading, sentence, frame), built in parallel.
 
->>> kt = build_keyframe_table(ds, jpg_root, output_dir, KeyframeConfig())   # doctest: +SKIP
+>>> kt = build_keyframe_table(ds, jpg_root, output_dir, KeyframeConfig.from_config(load_config("ci")))  # doctest: +SKIP
 >>> kt.table.groupby("status").size()                                      # doctest: +SKIP
 
 Written to ``<output_dir>/stages/keyframes/<key>/`` (a stage, :mod:`gazex_lib.stages`):

@@ -55,10 +55,12 @@ def answer_token_ids(records, tokenizer) -> list[int]:
     return sorted(int(i) for i in ids)
 
 
-def apply_lora(model, r: int = 8, alpha: int = 16, dropout: float = 0.0, target=DEFAULT_TARGETS,
+def apply_lora(model, *, r: int, alpha: int, dropout: float, target,
                train_merger: bool = False, trainable_token_ids=None):
     """Wrap ``model`` in a peft ``PeftModel`` with LoRA (rank ``r``, scale ``alpha / r``,
-    ``dropout``) on the language model's ``target`` projections only.
+    ``dropout``) on the language model's ``target`` projections only. The values come from
+    the profile's ``model`` section (``gazex_lib.model.setup.lora_kwargs``; full profile:
+    LLaMA-Factory's r 8, alpha 16, dropout 0, every projection).
 
     Everything else is frozen, the vision tower included; ``train_merger=True`` makes the merger
     fully trainable (as ``modules_to_save``, so it is saved with the adapter). Asserts that no

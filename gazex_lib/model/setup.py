@@ -19,7 +19,7 @@ from __future__ import annotations
 from gazex_lib.model.loading import load_model
 from gazex_lib.model.lora import answer_token_ids, apply_lora
 
-__all__ = ["processor_kwargs", "load_base", "add_adapters", "load_for_pretraining",
+__all__ = ["processor_kwargs", "lora_kwargs", "load_base", "add_adapters", "load_for_pretraining",
            "merged_copy", "load_trained"]
 
 PIXEL_KEYS = ("min_pixels", "max_pixels", "video_min_pixels", "video_max_pixels")
@@ -57,9 +57,15 @@ def add_adapters(model, processor, model_cfg, train_records=None):
         if not train_records:
             raise ValueError("model.trainable_tokens=answers needs the training records")
         token_ids = answer_token_ids(train_records, processor.tokenizer)
-    return apply_lora(model, r=int(m.lora_r), alpha=int(m.lora_alpha),
-                      dropout=float(m.lora_dropout), target=tuple(m.lora_targets),
-                      train_merger=bool(m.train_merger), trainable_token_ids=token_ids)
+    return apply_lora(model, **lora_kwargs(m), train_merger=bool(m.train_merger),
+                      trainable_token_ids=token_ids)
+
+
+def lora_kwargs(model_cfg) -> dict:
+    """``r``, ``alpha``, ``dropout`` and ``target`` of :func:`~gazex_lib.model.lora.apply_lora`
+    from a ``model`` section."""
+    return dict(r=int(model_cfg.lora_r), alpha=int(model_cfg.lora_alpha),
+                dropout=float(model_cfg.lora_dropout), target=tuple(model_cfg.lora_targets))
 
 
 def load_for_pretraining(model_cfg, model_path=None, *, seed: int = 0, train_records=None,

@@ -43,7 +43,7 @@ from collections import Counter
 
 import numpy as np
 
-from gazex_lib.gaze.boxes import (OFFICIAL_SHRINK, SHRINK_MODES, Box, from_qwen1000, shrink_box,
+from gazex_lib.gaze.boxes import (SHRINK_MODES, Box, from_qwen1000, shrink_box,
                                   to_qwen1000)
 from gazex_lib.tasks import prompts as P
 from gazex_lib.tasks.records import clean_sentence, film_ref, make_record, style_default
@@ -79,6 +79,19 @@ def format_boxes(clues: list, observation, style: str) -> str:
             f"observation: [{one(*observation)}]")
 
 
+def _shrink_amounts(rows) -> dict:
+    """``{"cluster": ..., "holistic": ...}``: the shrink amounts of the key-frame config the
+    table was built with (``gaze.shrink_cluster`` / ``gaze.shrink_holistic``; official 0.35 and
+    0.15), read from its ``params`` column."""
+    try:
+        params = json.loads(rows["params"].iloc[0])
+        return {"cluster": float(params["shrink_cluster"]),
+                "holistic": float(params["shrink_holistic"])}
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ValueError("the key-frame rows carry no shrink amounts in their 'params' column "
+                         "(gaze.shrink_cluster / gaze.shrink_holistic): rebuild the table") from exc
+
+
 def _table_shrink(rows) -> str:
     if "params" not in rows.columns or not len(rows):
         return "none"
@@ -106,6 +119,7 @@ def fvp_records(rows, *, prompt_style: str = "clean", coords: str | None = None,
         raise ValueError(f"the key-frame table's boxes are already shrunk "
                          f"({_table_shrink(rows)!r}); use shrink='none'")
     records, skipped = [], Counter()
+    amounts = _shrink_amounts(rows) if shrink != "none" and len(rows) else {}
     rows = rows.sort_values("frame_index", kind="stable")
     for sidx, g in rows.groupby("sentence_index", sort=True):
         hol = g[g["frame_kind"] == "holistic"]
@@ -122,9 +136,9 @@ def fvp_records(rows, *, prompt_style: str = "clean", coords: str | None = None,
         cl = cl[cl["has_box"].astype(bool)]
         clue_grid = [row_box(r) for _, r in cl.iterrows()]
         obs_grid = row_box(h)
-        clues = [_convert(shrink_box(b, OFFICIAL_SHRINK["cluster"], shrink), coords, film_wh)
+        clues = [_convert(shrink_box(b, amounts.get("cluster", 0.0), shrink), coords, film_wh)
                  for b in clue_grid]
-        obs = _convert(shrink_box(obs_grid, OFFICIAL_SHRINK["holistic"], shrink), coords,
+        obs = _convert(shrink_box(obs_grid, amounts.get("holistic", 0.0), shrink), coords,
                        film_wh)
         text = str(h["text"])
         if prompt_style == "official":

@@ -60,11 +60,12 @@ def token_budget(records, processor, *, resolve=None, film_scale: float = 1.0,
     ``film_scale``: multiply the image / frame sides by this before projecting (e.g. the
     ratio of a REFLACX film to the synthetic one), so the projection answers "how long would
     this sample be on the real films"."""
-    collator = ChatCollator(processor, resolve=resolve)
+    collator = ChatCollator(processor)           # media resolved once per record, here
     pad_ids = {collator.ids["<|image_pad|>"], collator.ids["<|video_pad|>"]}
     rows = []
     for i, rec in enumerate(records):
-        enc = collator.encode(rec, i)
+        m = resolve(rec) if resolve is not None else rec
+        enc = collator.encode(m, i)
         ids = enc["input_ids"]
         visual = int(sum(int((ids == p).sum()) for p in pad_ids))
         target = int((enc["labels"] != -100).sum())
@@ -72,7 +73,6 @@ def token_budget(records, processor, *, resolve=None, film_scale: float = 1.0,
                "text_tokens": int(ids.shape[0]) - visual - target, "visual_tokens": visual,
                "target_tokens": target, "total_tokens": int(ids.shape[0])}
         if project is not None:
-            m = resolve(rec) if resolve is not None else rec
             media = {"images": [_scaled(img.shape[:2], film_scale) for img in m["images"]],
                      "videos": [(len(v), *_scaled(v[0].shape[:2], film_scale))
                                 for v in m["videos"]]}

@@ -178,6 +178,19 @@ SECTION_TYPES = {
 
 # --- building and checking ------------------------------------------------------------------------
 
+#: Scalar annotations -> (accepted Python types, the word an error uses). ``bool`` is never
+#: accepted for ``int`` or ``float`` (YAML's ``true`` is not a number).
+_SCALARS = {bool: (bool, "true or false"), int: (int, "an integer"),
+            float: ((int, float), "a number"), str: (str, "a string")}
+
+
+def unknown_and_missing(cls, keys) -> tuple[list[str], list[str]]:
+    """``(unknown, missing)``: ``keys`` that are not fields of dataclass ``cls`` (sorted), and
+    its fields that ``keys`` lacks (in field order)."""
+    fields = [f.name for f in dataclasses.fields(cls)]
+    return sorted(set(keys) - set(fields)), [f for f in fields if f not in set(keys)]
+
+
 def _coerce(value: Any, annotation: Any, where: str) -> Any:
     """``value`` as ``annotation`` says (YAML lists become tuples; an int is a valid float);
     anything else is a :class:`ConfigError` naming ``where``."""
@@ -207,22 +220,11 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
         return dict(value)
-    if annotation is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        return value
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if annotation is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-        return value
+    if annotation in _SCALARS:
+        accepted, word = _SCALARS[annotation]
+        if not isinstance(value, accepted) or (annotation is not bool and isinstance(value, bool)):
+            raise ConfigError(f"{where}: expected {word}, got {value!r}")
+        return float(value) if annotation is float else value
     raise TypeError(f"{where}: unsupported annotation {annotation!r}")
 
 
@@ -238,10 +240,9 @@ def build_section(cls, values: Any, *, source: str, name: str):
         raise ConfigError(f"{source}: section {name!r} must be a mapping, got {values!r}")
     hints = typing.get_type_hints(cls)
     fields = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(values) - set(fields))
+    unknown, missing = unknown_and_missing(cls, values)
     if unknown:
         raise ConfigError(f"{source}: unknown key {name}.{unknown[0]} (known: {', '.join(fields)})")
-    missing = [f for f in fields if f not in values]
     if missing:
         raise ConfigError(f"{source}: missing key {name}.{missing[0]}")
     kwargs = {f: _coerce(values[f], hints[f], f"{source}: {name}.{f}") for f in fields}
@@ -265,4 +266,4 @@ def section_dict(section) -> dict:
 
 __all__ = ["ConfigError", "DataSection", "ExploreSection", "GazeSection", "KeyframesSection",
            "ModelSection", "TasksSection", "HeldoutSection", "TrainSection", "StagesSection",
-           "SECTION_TYPES", "build_section", "section_dict"]
+           "SECTION_TYPES", "build_section", "section_dict", "unknown_and_missing"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from gazex_lib.sections import TrainSection
+from gazex_lib.sections import TrainSection, unknown_and_missing
 
 MIXED_PRECISION = ("no", "bf16")
 
@@ -79,11 +79,10 @@ class TrainConfig(TrainSection):
     def from_dict(cls, values: dict, **overrides) -> "TrainConfig":
         """``TrainConfig(**values, **overrides)``, rejecting unknown and missing keys by name."""
         merged = {**dict(values or {}), **overrides}
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(merged) - set(known))
+        unknown, missing = unknown_and_missing(cls, merged)
         if unknown:
-            raise ValueError(f"unknown TrainConfig keys {unknown}; known: {sorted(known)}")
-        missing = [k for k in known if k not in merged]
+            known = sorted(f.name for f in dataclasses.fields(cls))
+            raise ValueError(f"unknown TrainConfig keys {unknown}; known: {known}")
         if missing:
             raise ValueError(f"missing TrainConfig keys {missing} (configs/<profile>.yaml, "
                              "section train, holds every default: use config_from_profile)")

@@ -136,3 +136,19 @@ def test_command_line_errors_are_one_line(tmp_path):
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_a_stage_built_on_the_command_line_is_reused_by_a_notebook_run(small_synthetic, tmp_path):
+    root, _ = small_synthetic
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "gazex_lib.run", "stage", "keyframes", "--data-root", str(root),
+           "--output-dir", str(out)]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "stage keyframes [" in first.stdout and "]: built in" in first.stdout
+    lines = []
+    run = gazex_lib.setup("ci", str(root), None, str(out), 0, announce=lines.append)
+    kt = run.keyframe_table()
+    assert kt.from_cache and lines == [kt.stage.message()] and "reused" in lines[0]
+    forced = subprocess.run(cmd + ["--force"], capture_output=True, text=True, timeout=300)
+    assert forced.returncode == 0 and "]: built in" in forced.stdout, forced.stderr

@@ -14,7 +14,9 @@ can score trajectories, and removable from the mix for a paper-only pretraining 
 
 **Text.** Coordinates on Qwen2-VL's 0-1000 grid over the film (as FVP's default ``q1000``),
 one ``k:(x,y)`` per sentence, numbered as the prompt numbers the sentences:
-``<path>1:(412,233),2:(520,610)</path>``. :func:`parse_path` reads it back.
+``<path>1:(412,233),2:(520,610)</path>``. :func:`parse_path` reads the points back in the
+order written (labels dropped); :func:`parse_path_labelled` keeps each point's label (the
+sentence number before the colon), which the scorer matches on.
 
 **Skipped, and counted.** Sentences whose holistic frame has no box (``no_gaze``,
 ``trimmed_empty``, ``offimage``) are left out of the prompt and the answer
@@ -30,10 +32,12 @@ from gazex_lib.gaze.boxes import to_qwen1000
 from gazex_lib.tasks import prompts as P
 from gazex_lib.tasks.records import clean_sentence, film_ref, make_record
 
-__all__ = ["gtm_path_records", "format_path", "parse_path"]
+__all__ = ["gtm_path_records", "format_path", "parse_path", "parse_path_labelled"]
 
 _PATH_RE = re.compile(r"<path>(.*?)(?:</path>|$)", re.DOTALL)
-_POINT_RE = re.compile(r"\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)")
+_PAIR = r"\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)"
+_POINT_RE = re.compile(_PAIR)
+_LABELLED_RE = re.compile(r"(?:(\d+)\s*:\s*)?" + _PAIR)
 
 
 def format_path(points) -> str:
@@ -49,6 +53,16 @@ def parse_path(text: str) -> list[tuple[float, float]]:
     m = _PATH_RE.search(text)
     body = m.group(1) if m else text
     return [(float(a), float(b)) for a, b in _POINT_RE.findall(body)]
+
+
+def parse_path_labelled(text: str) -> list[tuple[int | None, float, float]]:
+    """``(label, x, y)`` of every point of the first ``<path>...</path>`` (same body as
+    :func:`parse_path`, same points in the same order). ``label`` is the integer written
+    before the colon (``2:(x,y)`` -> 2, the 1-based sentence number), ``None`` when the point
+    has none. Duplicates and out-of-range labels are kept as written: the caller decides."""
+    m = _PATH_RE.search(text)
+    body = m.group(1) if m else text
+    return [(int(k) if k else None, float(a), float(b)) for k, a, b in _LABELLED_RE.findall(body)]
 
 
 def gtm_path_records(rows, *, extra_meta: dict | None = None):

@@ -1,5 +1,6 @@
-"""The GTM-path probe task, the held-out probe scores, the trivial baselines, held-out reading
-selection, and greedy generation from records."""
+"""The GTM-path probe task, the held-out probe scores (strict: SDA permutations, labelled path
+points, the FVP target's own box), the trivial baselines, held-out reading selection, and
+greedy generation from records."""
 from __future__ import annotations
 
 import math
@@ -8,8 +9,11 @@ import numpy as np
 import pytest
 
 from gazex_lib import tasks as T
-from gazex_lib.eval import (PROBE_METRICS, TrivialBaseline, heldout_records, score_answers,
-                            score_fvp, score_path, score_sda, summarize_scores)
+from gazex_lib.eval import (PROBE_METRICS, TrivialBaseline, compare_sources, fvp_truth_grid,
+                            heldout_records, path_truth_orig, score_answers, score_fvp,
+                            score_path, score_sda, summarize_scores)
+from gazex_lib.gaze.boxes import to_qwen1000
+from gazex_lib.tasks.path import parse_path_labelled
 from gazex_lib.eval.heldout import sda_chance
 from tests.test_tasks import FILM, FakeKT, fake_ds, make_rows, sent
 
@@ -61,39 +65,63 @@ def test_parse_path_edge_cases():
     assert T.parse_path("<path>(1,2),(3") == [(1.0, 2.0)]            # unclosed: what is complete
     assert T.parse_path("x <path>(5, 6)</path> (7,8)") == [(5.0, 6.0)]
     assert T.parse_path("<path>1:(5,6),2:(7,8)</path>") == [(5.0, 6.0), (7.0, 8.0)]
+    assert parse_path_labelled("<path>2:(5,6),(7,8), 1 : (9,10),x:(1,1)</path>") == [
+        (2, 5.0, 6.0), (None, 7.0, 8.0), (1, 9.0, 10.0), (None, 1.0, 1.0)]
+    assert parse_path_labelled("garbage") == [] and parse_path_labelled("<path>3:(1,2), 4:(5") == [
+        (3, 1.0, 2.0)]
 
 
 # --- scores --------------------------------------------------------------------------------------
 def test_score_path_truth_missing_and_clipped_points():
     rec = _path_record()[0]
     w, h = rec["meta"]["image_size"]
-    assert score_path(rec, T.record_target(rec))["value"] < 1.0       # rounding to the grid only
-    truth = rec["meta"]["points_orig"]
+    assert score_path(rec, T.record_target(rec))["value"] == 0.0      # the target is the truth
+    truth = path_truth_orig(rec)
+    assert np.abs(truth - rec["meta"]["points_orig"]).max() <= max(w, h) / 2000  # q1000 rounding
     worst = [max(math.hypot(cx - x, cy - y) for cx in (0, w) for cy in (0, h)) for x, y in truth]
     empty = score_path(rec, "no idea")
     assert empty["parsed"] is False and empty["missing"] == 2 and empty["answered_n"] == 0
     assert empty["value"] == pytest.approx(np.mean(worst))            # the worst possible error
     one = score_path(rec, "<path>1:(256,337)</path>")
     assert one["missing"] == 1 and one["sum"] == pytest.approx(worst[1], abs=1.0)
-    assert one["answered_n"] == 1 and one["answered_sum"] < 1.0
-    far = score_path(rec, "<path>(99999,0),(256,337)</path>")          # clipped to x = 1000
-    assert far["sum"] == pytest.approx(math.hypot(w - 102.4, 161.6) + math.hypot(
-        102.4 - 110.4, 0), abs=1.0)
+    assert one["answered_n"] == 1 and one["answered_sum"] == 0.0
+    far = score_path(rec, "<path>1:(99999,0),2:(256,337)</path>")      # clipped to x = 1000
+    assert far["sum"] == pytest.approx(math.hypot(w - 102.4, 161.76) + math.hypot(
+        102.4 - 110.4, 0))
     from gazex_lib.eval import path_details
     d = path_details(score_answers([rec, rec], ["no idea", "<path>1:(256,337)</path>"]))
-    assert d["missing_points_share"] == pytest.approx(0.75) and d["answered_error_px"] < 1.0
+    assert d["missing_points_share"] == pytest.approx(0.75) and d["answered_error_px"] == 0.0
 
 
-def _fvp_record():
+def test_score_path_matches_points_by_label():
+    rec = _path_record()[0]                       # truth q1000: 1 -> (256,337), 2 -> (276,337)
+    worst = score_path(rec, "")["sum"] / 2        # about the same for both sentences
+    swapped = score_path(rec, "<path>2:(276,337),1:(256,337)</path>")
+    assert swapped["value"] == 0.0 and swapped["missing"] == 0 and swapped["label_errors"] == 0
+    by_position = score_path(rec, "<path>2:(256,337),1:(276,337)</path>")   # labels say swap
+    assert by_position["value"] == pytest.approx(8.0) and by_position["missing"] == 0
+    dup = score_path(rec, "<path>1:(256,337),1:(276,337)</path>")   # the first "1" counts
+    assert dup["missing"] == 1 and dup["label_errors"] == 1 and dup["answered_sum"] == 0.0
+    assert dup["value"] == pytest.approx(worst / 2, rel=0.01)
+    for text in ("<path>(256,337),(276,337)</path>",                 # no labels at all
+                 "<path>0:(256,337),3:(276,337)</path>"):            # labels out of 1..2
+        bad = score_path(rec, text)
+        assert bad["parsed"] and bad["missing"] == 2 and bad["label_errors"] == 2
+        assert bad["value"] == pytest.approx(worst, rel=0.01)
+    gap = score_path(rec, "<path>2:(276,337)</path>")                # sentence 1 missing
+    assert gap["missing"] == 1 and gap["answered_sum"] == 0.0 and gap["label_errors"] == 0
+
+
+def _fvp_record(**options):
     rid = "P300R000011"
     readings = {rid: make_rows(rid, [sent(0, 2)])}
     return T.build_pretraining_records(FakeKT(readings), _ds_with_sizes(readings),
-                                       tasks=("fvp",))[0]
+                                       tasks=("fvp",), **options)[0]
 
 
 def test_score_fvp_perfect_partial_and_unparseable():
     rec = _fvp_record()
-    assert score_fvp(rec, T.record_target(rec))["value"] == pytest.approx(1.0, abs=0.05)
+    assert score_fvp(rec, T.record_target(rec))["value"] == 1.0
     assert score_fvp(rec, "visual clues: [] observation:") == {"value": 0.0, "parsed": False,
                                                                "n": 1}
     x0, y0, x1, y1 = rec["meta"]["observation"][:4]
@@ -102,23 +130,80 @@ def test_score_fvp_perfect_partial_and_unparseable():
     assert score_fvp(rec, "observation: [(0,0),(5,5),(1,1)]")["value"] == 0.0
 
 
+@pytest.mark.parametrize("coords", ["q1000", "official_px"])
+def test_score_fvp_truth_is_the_shrunk_target_box(coords):
+    rec = _fvp_record(shrink="fraction", coords=coords)
+    meta = rec["meta"]
+    truth = fvp_truth_grid(rec)
+    assert truth == T.fvp_to_grid(meta["observation"], coords, meta["film_size"])
+    grid = meta["observation_grid"]                  # the table's box, before the 15 % shrink
+    assert (truth[2] - truth[0]) < (grid[2] - grid[0]) * 0.9
+    assert score_fvp(rec, T.record_target(rec))["value"] == 1.0
+    w, h = meta["film_size"]
+    unshrunk = ([int(to_qwen1000(v, s)) for v, s in zip(grid, (w, h, w, h, w, h))]
+                if coords == "q1000" else [int(v) for v in grid])
+    # answering the unshrunk box, which the model was never trained to write, costs IoU
+    assert score_fvp(rec, T.format_boxes([], unshrunk, "clean"))["value"] < 0.8
+
+
 def test_score_sda_and_summary():
     rec = {"id": "s", "task": "sda_finding", "reading_id": "r",
            "meta": {"order": [3, 1, 2], "order_format": "ranks", "n_frames": 3}}
     assert score_sda(rec, "<seq>3,1,2</seq>")["exact"] is True
     assert score_sda(rec, "<seq>3,2,1</seq>")["value"] == pytest.approx(1 / 3)
     assert score_sda(rec, "nothing")["value"] == 0.0
+    assert score_sda(rec, "<seq>3,1,2</seq>")["invalid"] is False
+    for text, parsed in (("<seq>3,1</seq>", True),          # too short
+                         ("<seq>3,1,2,4</seq>", True),      # too long
+                         ("<seq>3,3,2</seq>", True),        # a repeat (it had 2 of 3 right)
+                         ("<seq>3,1,0</seq>", True),        # out of range
+                         ("nothing", False)):
+        got = score_sda(rec, text)
+        assert got["value"] == 0.0 and got["invalid"] is True and got["parsed"] is parsed, text
+    four = {**rec, "meta": {"order": [2, 1, 4, 3], "order_format": "ranks", "n_frames": 4}}
+    assert score_sda(four, "<seq>1,3,2</seq>")["value"] == 0.0        # used to score 0.25
+    official = {**rec, "meta": {"order": [1, 2, 0], "order_format": "official", "n_frames": 3}}
+    assert score_sda(official, "<seq>120</seq>")["value"] == 1.0
+    assert score_sda(official, "<seq>123</seq>")["invalid"] is True    # 1-based: not 0..2
+    eleven = list(range(10, -1, -1))                                  # official, 11 frames
+    long = {**rec, "meta": {"order": eleven, "order_format": "official", "n_frames": 11}}
+    assert score_sda(long, T.encode_order(eleven, "official"))["value"] == 1.0
+    assert score_sda(long, T.encode_order(eleven[::-1], "official"))["invalid"] is True
     path, fvp = _path_record()[0], _fvp_record()
     df = score_answers([rec, rec, path, fvp], ["<seq>3,1,2</seq>", "<seq>1,2,3</seq>",
                                                T.record_target(path), "?"])
     s = summarize_scores(df)
     assert set(s) == set(PROBE_METRICS)
     assert s["sda_order_accuracy"] == pytest.approx(0.5)
-    assert s["fvp_iou"] == 0.0 and s["gtm_centroid_error_px"] < 1.0
+    assert s["fvp_iou"] == 0.0 and s["gtm_centroid_error_px"] == 0.0
+    assert df["invalid"].tolist()[:2] == [False, False] and df["invalid"][2:].isna().all()
+    table = compare_sources({"trained": df, "other": score_answers(
+        [rec, rec], ["<seq>3,1,2</seq>", "<seq>1,2</seq>"])})
+    assert table.at["sda_order_accuracy", "invalid_other"] == 0.5
+    assert table.at["sda_order_accuracy", "invalid_trained"] == 0.0
+    assert bool(table.at["sda_order_accuracy", "better_than_other"]) is False   # 0.5 vs 0.5
     with pytest.raises(ValueError, match="2 records but 1 answers"):
         score_answers([rec, rec], ["x"])
     with pytest.raises(ValueError, match="not a probe task"):
         score_answers([{**rec, "task": "gtm"}], ["x"])
+
+
+@pytest.mark.parametrize("options", [{}, {"shrink": "fraction"},
+                                     {"prompt_style": "official"},
+                                     {"coords": "official_px", "order_format": "official",
+                                      "shrink": "official_percent"}])
+def test_the_records_own_target_is_a_perfect_answer_for_every_probe_task(options):
+    rids = [f"P300R0000{i:02d}" for i in range(3)]
+    readings = {r: make_rows(r, [sent(0, 3), sent(1, 1), sent(2, 2), sent(3, 0, "no_gaze")])
+                for r in rids}
+    recs = T.build_pretraining_records(FakeKT(readings), _ds_with_sizes(readings),
+                                       tasks=("fvp", "gtm_path", "sda_global", "sda_finding"),
+                                       **options)
+    assert {r["task"] for r in recs} == {"fvp", "gtm_path", "sda_global", "sda_finding"}
+    df = score_answers(recs, [T.record_target(r) for r in recs])
+    assert summarize_scores(df) == {"fvp_iou": 1.0, "gtm_centroid_error_px": 0.0,
+                                    "sda_order_accuracy": 1.0}
+    assert df["parsed"].all() and not df["invalid"].fillna(False).astype(bool).any()
 
 
 # --- trivial baselines ---------------------------------------------------------------------------

@@ -3,32 +3,48 @@
 Three probe tasks, one number each (what ``03_pretraining.json`` reports under ``heldout``):
 
 ``fvp_iou`` (FVP, higher is better)
-    IoU of the answer's **observation** box with the true holistic box, both on the film grid
-    (¼-scale px, :func:`gazex_lib.tasks.fvp_to_grid`; q1000 numbers clipped to [0, 1000],
-    the grid they are written on). An answer without an observation box
-    scores 0. Mean over records.
+    IoU (unitless, in [0, 1]) of the answer's **observation** box with the record's **own
+    target** observation box, both mapped to the film grid (¼-scale px,
+    :func:`gazex_lib.tasks.fvp_to_grid`; q1000 answer numbers clipped to [0, 1000], the grid
+    they are written on). The truth is ``meta["observation"]`` (:func:`fvp_truth_grid`): the
+    box written in the target, after the record's ``shrink`` and in its ``coords``, i.e. what
+    the model was trained to write, so a perfect copy of the target scores exactly 1. (It
+    used to be ``meta["observation_grid"]``, the table's box *before* the shrink: a model
+    trained on shrunk boxes was scored against unshrunk ones.) An answer without an
+    observation box scores 0. Mean over records.
 ``gtm_centroid_error_px`` (``gtm_path``, lower is better)
     Euclidean distance in **original image pixels** between the answer's point for a sentence
     and the true gaze centroid of that sentence (the holistic map's intensity-weighted
-    centroid; numbers clipped to [0, 1000]). A missing point (short, empty or unparseable
-    answer) scores the largest error possible for that sentence, the distance from the true
-    centroid to the farthest image corner, just as a missing FVP box scores IoU 0 and a
-    missing order scores 0; extra points are ignored. Mean over sentences. (The error over
-    the points that were answered, and how many were missing, are kept next to it.)
+    centroid, as the target writes it on the 0-1000 grid, :func:`path_truth_orig`; answer
+    numbers clipped to [0, 1000]). Points are matched **by their labels**
+    (``<path>2:(x,y),1:(x,y)</path>``: the number before the colon names the sentence, as
+    the target writes it; :func:`gazex_lib.tasks.path.parse_path_labelled`), not by their
+    position. A sentence without a usable point (no point labelled with its number; points
+    without a label, with a label out of ``1..n`` or with a label already used, the first
+    one kept, are not usable) scores the largest error possible for that sentence, the
+    distance from the true centroid to the farthest image corner, just as a missing FVP box
+    scores IoU 0 and an invalid order scores 0. Mean over sentences. (The error over the
+    points that were answered, how many were missing, and how many written points had an
+    unusable label, ``label_errors``, are kept next to it.)
 ``sda_order_accuracy`` (``sda_global`` + ``sda_finding``, higher is better)
-    Share of positions of the true order that the answer gets right
-    (:func:`gazex_lib.tasks.order_accuracy`; missing = wrong). Mean over records.
+    Share (unitless, in [0, 1]) of positions of the true order that the answer gets right
+    (:func:`gazex_lib.tasks.order_accuracy`). An answer that is not a **permutation** of the
+    numbers a correct answer uses (``1..n`` for ``order_format="ranks"``, ``0..n-1`` for
+    ``"official"``; wrong length, repeats, numbers out of range, nothing parsed) scores 0 and
+    is flagged ``invalid``. (``"official"`` with more than 10 frames cannot be decoded one
+    digit per index; there only the exact target string is valid.) Mean over records.
 
-Every record's score, and whether its answer parsed, is kept (:func:`score_answers`), so a
-summary can always be traced back to its answers.
+Every record's score, whether its answer parsed and, for SDA, whether it was invalid, is kept
+(:func:`score_answers`), so a summary can always be traced back to its answers.
 
-**Trivial baselines** (:class:`TrivialBaseline`, fitted on the *training* records): FVP: the
-mean training observation box, no clues; GTM path: the mean training point at each sentence
-position (later positions: the overall mean); SDA: the identity order. They answer in the
-task's own format and go through the same scorer. Note for SDA: identity shuffles are
-re-drawn (:mod:`gazex_lib.tasks.order`), so the identity answer is never exactly right and
-scores *below* a random permutation (``sda_chance``, the expected accuracy ``1/n`` of a
-uniformly random order, is reported next to it).
+**Trivial baselines** (:class:`TrivialBaseline`, fitted on the *training* records; the
+``trivial`` key of the chapter): FVP: the mean training observation box, no clues; GTM path:
+the mean training point at each sentence position (later positions: the overall mean); SDA:
+the identity order. Identity shuffles are re-drawn (:mod:`gazex_lib.tasks.order`), so the
+identity answer is never exactly right and scores *below* a random permutation
+(``sda_chance``, the expected accuracy ``1/n`` of a uniformly random order). The baselines a
+reviewer should compare against, input-ignoring (with the best constant SDA order) and
+text-only, are in :mod:`gazex_lib.eval.baselines`.
 
 **Held-out readings** (:func:`heldout_records`): every reading of the key-frame table that no
 training record comes from and whose image no training record shows.
@@ -41,26 +57,39 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from gazex_lib.tasks import (build_pretraining_records, decode_order, encode_order, format_boxes,
-                             format_path, fvp_to_grid, order_accuracy, order_truth, parse_fvp,
-                             parse_path)
+from gazex_lib.eval.baselines import (CENTRE_BOX, SDA_TASKS, mean_path_by_position,
+                                      rounded_mean)
+from gazex_lib.tasks import (build_pretraining_records, decode_order, encode_order,
+                             format_boxes, format_path, fvp_to_grid, order_accuracy,
+                             order_truth, parse_fvp)
 from gazex_lib.tasks.fvp import box_iou
+from gazex_lib.tasks.path import parse_path_labelled
 from gazex_lib.tasks.records import RecordList
 
 __all__ = ["PROBE_TASKS", "PROBE_METRICS", "score_fvp", "score_path", "score_sda",
            "score_answers", "summarize_scores", "TrivialBaseline", "heldout_records",
-           "sda_chance", "compare_sources", "path_details"]
+           "sda_chance", "compare_sources", "path_details", "fvp_truth_grid",
+           "path_truth_orig"]
 
 #: The probe tasks and the metric each feeds.
 PROBE_TASKS = {"fvp": "fvp_iou", "gtm_path": "gtm_centroid_error_px",
                "sda_global": "sda_order_accuracy", "sda_finding": "sda_order_accuracy"}
 #: Metric -> True when higher is better.
 PROBE_METRICS = {"fvp_iou": True, "gtm_centroid_error_px": False, "sda_order_accuracy": True}
-_CENTRE_BOX = [250, 250, 750, 750, 500, 500]
+
+
+def fvp_truth_grid(record: dict) -> tuple:
+    """The scored truth of an FVP record, on the film grid (¼-scale px): its own target
+    observation box ``meta["observation"]`` (after the record's shrink, in its ``coords``)
+    mapped back with :func:`gazex_lib.tasks.fvp_to_grid`. Not ``meta["observation_grid"]``,
+    the table's box before the shrink (module docstring)."""
+    meta = record["meta"]
+    return fvp_to_grid(meta["observation"], meta["coords"], meta["film_size"])
 
 
 def score_fvp(record: dict, answer: str) -> dict:
-    """``{"value": IoU, "parsed": bool, "n": 1}`` of one FVP answer (module docstring)."""
+    """``{"value": IoU, "parsed": bool, "n": 1}`` of one FVP answer against
+    :func:`fvp_truth_grid` (module docstring)."""
     meta = record["meta"]
     obs = parse_fvp(answer or "")["observation"]
     if obs is None:
@@ -68,43 +97,67 @@ def score_fvp(record: dict, answer: str) -> dict:
     if meta["coords"] == "q1000":
         obs = tuple(min(max(v, 0.0), 1000.0) for v in obs)
     pred = fvp_to_grid(obs, meta["coords"], meta["film_size"])
-    iou = box_iou(pred, meta["observation_grid"])
+    iou = box_iou(pred, fvp_truth_grid(record))
     return {"value": 0.0 if math.isnan(iou) else iou, "parsed": True, "n": 1}
+
+
+def path_truth_orig(record: dict) -> np.ndarray:
+    """The scored truth of a ``gtm_path`` record, ``(n, 2)`` in original image px: its own
+    target points ``meta["points"]`` (q1000) times ``image_size / 1000``. They differ from
+    the centroids ``meta["points_orig"]`` by the q1000 rounding only (about
+    ``image size / 2000`` px per axis), and a perfect copy of the target scores error 0."""
+    w, h = record["meta"]["image_size"]
+    return np.asarray(record["meta"]["points"], dtype=float).reshape(-1, 2) / 1000 * [w, h]
 
 
 def score_path(record: dict, answer: str) -> dict:
     """``{"value": mean error px, "sum": .., "n": sentences, "parsed": bool, "missing": k,
-    "answered_sum": .., "answered_n": ..}`` of one ``gtm_path`` answer (q1000 points ->
-    original px; a missing point scores the distance to the farthest image corner)."""
+    "answered_sum": .., "answered_n": .., "label_errors": j}`` of one ``gtm_path`` answer.
+
+    Points are matched to sentences by their labels (module docstring); q1000 numbers are
+    clipped to [0, 1000] and mapped to original px; a sentence without a usable point scores
+    the distance to the farthest image corner. ``label_errors``: written points not used
+    (no label, a label out of ``1..n``, or a repeated label)."""
     meta = record["meta"]
     if "image_size" not in meta:
         raise KeyError(f"record {record.get('id')!r} has no meta['image_size'] (original px); "
                        "build it with gazex_lib.tasks.build_pretraining_records")
     w, h = meta["image_size"]
-    truth = np.asarray(meta["points_orig"], dtype=float)
-    pred = parse_path(answer or "")
+    truth = path_truth_orig(record)
+    points = parse_path_labelled(answer or "")
+    by_label = {}
+    for label, x, y in points:
+        if label is not None and 1 <= label <= len(truth) and label not in by_label:
+            by_label[label] = (x, y)
     errors, answered = [], []
     for i, (tx, ty) in enumerate(truth):
-        if i < len(pred):
-            qx, qy = (min(max(v, 0.0), 1000.0) for v in pred[i])
+        if i + 1 in by_label:
+            qx, qy = (min(max(v, 0.0), 1000.0) for v in by_label[i + 1])
             err = math.hypot(qx / 1000 * w - tx, qy / 1000 * h - ty)
             answered.append(err)
         else:
             err = max(math.hypot(cx - tx, cy - ty) for cx in (0, w) for cy in (0, h))
         errors.append(err)
     return {"value": float(np.mean(errors)), "sum": float(np.sum(errors)), "n": len(errors),
-            "parsed": bool(pred), "missing": len(errors) - len(answered),
-            "answered_sum": float(np.sum(answered)), "answered_n": len(answered)}
+            "parsed": bool(points), "missing": len(errors) - len(answered),
+            "answered_sum": float(np.sum(answered)), "answered_n": len(answered),
+            "label_errors": len(points) - len(by_label)}
 
 
 def score_sda(record: dict, answer: str) -> dict:
-    """``{"value": position accuracy, "parsed": bool, "exact": bool, "n": frames}``."""
+    """``{"value": position accuracy, "parsed": bool, "invalid": bool, "exact": bool,
+    "n": frames}``: an answer that is not a permutation of the truth's numbers scores 0 and
+    is ``invalid`` (module docstring)."""
     meta = record["meta"]
     fmt = meta.get("order_format", "ranks")
-    truth = meta["order"]
+    truth = [int(v) for v in meta["order"]]
     pred = decode_order(answer or "", fmt)
-    return {"value": order_accuracy(pred, truth), "parsed": bool(pred),
-            "exact": list(pred) == list(truth), "n": len(truth)}
+    if fmt == "official" and len(truth) > 10 and "".join(map(str, pred)) == "".join(
+            map(str, truth)):
+        pred = list(truth)       # one digit per index cannot read 10+ frames: exact text only
+    valid = sorted(pred) == sorted(truth)
+    return {"value": order_accuracy(pred, truth) if valid else 0.0, "parsed": bool(pred),
+            "invalid": not valid, "exact": pred == truth, "n": len(truth)}
 
 
 _SCORERS = {"fvp": score_fvp, "gtm_path": score_path, "sda_global": score_sda,
@@ -144,11 +197,13 @@ def summarize_scores(scores: pd.DataFrame) -> dict:
 
 
 class TrivialBaseline:
-    """Answers that use no input but the prompt's counts (module docstring), fitted on the
-    training records. ``answer(record) -> str``."""
+    """The chapter's ``trivial`` answers, fitted on the training records: FVP the mean
+    q1000 training observation box (no clues), GTM path the mean point by sentence position,
+    SDA the **identity** order (penalised by the identity re-draw; see
+    :mod:`gazex_lib.eval.heldout`). ``answer(record) -> str``."""
 
     def __init__(self, fvp_box=None, path_points=None, path_mean=None):
-        self.fvp_box = list(fvp_box) if fvp_box is not None else list(_CENTRE_BOX)
+        self.fvp_box = list(fvp_box) if fvp_box is not None else list(CENTRE_BOX)
         self.path_points = [list(p) for p in (path_points or [])]
         self.path_mean = list(path_mean) if path_mean is not None else [500, 500]
 
@@ -156,15 +211,9 @@ class TrivialBaseline:
     def fit(cls, train_records) -> "TrivialBaseline":
         fvp = [r["meta"]["observation"] for r in train_records if r["task"] == "fvp"
                and r["meta"].get("coords") == "q1000"]
-        paths = [r["meta"]["points"] for r in train_records if r["task"] == "gtm_path"]
-        box = np.rint(np.mean(fvp, axis=0)).astype(int).tolist() if fvp else None
-        if not paths:
-            return cls(box)
-        longest = max(len(p) for p in paths)
-        by_pos = [[p[i] for p in paths if len(p) > i] for i in range(longest)]
-        points = [np.rint(np.mean(v, axis=0)).astype(int).tolist() for v in by_pos]
-        mean = np.rint(np.mean([pt for p in paths for pt in p], axis=0)).astype(int).tolist()
-        return cls(box, points, mean)
+        points, mean = mean_path_by_position(
+            [r["meta"]["points"] for r in train_records if r["task"] == "gtm_path"])
+        return cls(rounded_mean(fvp) if fvp else None, points, mean)
 
     def answer(self, record: dict) -> str:
         task, meta = record["task"], record["meta"]
@@ -174,10 +223,9 @@ class TrivialBaseline:
             return format_boxes([], self.fvp_box, "clean")
         if task == "gtm_path":
             n = int(meta["n_points"])
-            pts = [self.path_points[i] if i < len(self.path_points) else self.path_mean
-                   for i in range(n)]
-            return format_path(pts)
-        if task in ("sda_global", "sda_finding"):
+            return format_path([self.path_points[i] if i < len(self.path_points)
+                                else self.path_mean for i in range(n)])
+        if task in SDA_TASKS:
             fmt = meta.get("order_format", "ranks")
             return encode_order(order_truth(list(range(int(meta["n_frames"]))), fmt), fmt)
         raise ValueError(f"no trivial answer for task {task!r}")
@@ -248,18 +296,24 @@ def heldout_records(kt, ds, train_records, *, tasks=tuple(PROBE_TASKS),
 
 
 def compare_sources(scores_by_source: dict) -> pd.DataFrame:
-    """Rows = probe metrics, columns = sources (``trained``, ``untrained``, ``trivial``, ...),
-    plus ``better_than_untrained`` / ``better_than_trivial`` for the trained column (using the
-    metric's direction, :data:`PROBE_METRICS`)."""
+    """Rows = probe metrics, columns = sources (``trained``, ``untrained``, ``trivial``,
+    ``input_ignoring``, ...), plus ``better_than_<source>`` for the trained column against
+    every other source (using the metric's direction, :data:`PROBE_METRICS`),
+    ``parsed_<source>`` (share of answers that parsed) and ``invalid_<source>`` (share of SDA
+    answers that were not a permutation; NaN on the other metrics)."""
     summary = {k: summarize_scores(v) for k, v in scores_by_source.items()}
     df = pd.DataFrame(summary)
     if "trained" in df.columns:
-        for other in ("untrained", "trivial"):
-            if other in df.columns:
-                df[f"better_than_{other}"] = [
-                    (df.at[m, "trained"] > df.at[m, other]) if PROBE_METRICS[m]
-                    else (df.at[m, "trained"] < df.at[m, other]) for m in df.index]
-    parsed = {k: v.groupby("metric")["parsed"].mean() for k, v in scores_by_source.items()}
-    for k, p in parsed.items():
+        for other in [c for c in summary if c != "trained"]:
+            df[f"better_than_{other}"] = [
+                (df.at[m, "trained"] > df.at[m, other]) if PROBE_METRICS[m]
+                else (df.at[m, "trained"] < df.at[m, other]) for m in df.index]
+    for k, v in scores_by_source.items():
+        p = v.groupby("metric")["parsed"].mean()
         df[f"parsed_{k}"] = [float(p.get(m, float("nan"))) for m in df.index]
+    for k, v in scores_by_source.items():
+        sda = v[v["metric"] == "sda_order_accuracy"] if "invalid" in v.columns else v.iloc[:0]
+        share = float(sda["invalid"].astype(bool).mean()) if len(sda) else float("nan")
+        df[f"invalid_{k}"] = [share if m == "sda_order_accuracy" else float("nan")
+                              for m in df.index]
     return df

@@ -2,7 +2,6 @@
 estimates, seeding, the image as the resampling unit, paired differences, coverage, errors."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -181,20 +180,6 @@ def test_intervals_cover_the_true_mean_about_95_percent_of_the_time():
         hits_record += lo <= mu <= hi
     assert 0.88 <= hits_image / n_sim <= 0.99, hits_image
     assert hits_record / n_sim < 0.85, hits_record   # resampling records under-covers here
-
-
-# --- speed ---------------------------------------------------------------------------------------
-def test_two_thousand_resamples_of_a_hundred_images_are_fast():
-    scores, image_of = _all_metrics(n_images=100, repeats=2)
-    sources = {"trained": scores, "trivial": scores.assign(value=scores["value"] * 0.5),
-               "text": scores.assign(value=scores["value"] * 0.7)}
-    pairs = [("trained", "trivial"), ("trained", "text")]
-    best = np.inf
-    for _ in range(3):
-        t0 = time.perf_counter()
-        image_bootstrap(sources, image_of, n_boot=N_BOOT, seed=0, ci=0.95, pairs=pairs)
-        best = min(best, time.perf_counter() - t0)
-    assert best < 1.0, best
 
 
 # --- errors --------------------------------------------------------------------------------------

@@ -58,7 +58,8 @@ class Run:
         self.synthetic = synthetic
         self.parameters = parameters
         self.announce = announce
-        self.stages: dict[str, StageInfo] = {}
+        self.stages: dict[str, StageInfo] = {}        # the latest of each name (for upstream keys)
+        self.stage_log: list[StageInfo] = []           # every stage this run read, in order
 
     def __repr__(self) -> str:
         return (f"Run(profile={self.profile!r}, data_root={_config.display_path(self.data_root)!r}, "
@@ -117,8 +118,20 @@ class Run:
         info = run_stage(self.output_dir, name, inputs, build,
                          force=force or wants_force(name, self.config.stages.force),
                          announce=self.announce)
-        self.stages[name] = info
+        self._record(info)
         return info
+
+    def _record(self, info: StageInfo) -> None:
+        self.stages[info.name] = info
+        if all(s.key != info.key or s.name != info.name for s in self.stage_log):
+            self.stage_log.append(info)
+
+    def stage_keys(self) -> dict:
+        """``{name: key}``, or ``{name: [keys]}`` for a stage read with several keys."""
+        out: dict = {}
+        for s in self.stage_log:
+            out.setdefault(s.name, []).append(s.key)
+        return {k: v[0] if len(v) == 1 else v for k, v in sorted(out.items())}
 
     def keyframe_table(self):
         """The key-frame table of every reading with gaze: the ``keyframes`` stage."""
@@ -130,7 +143,7 @@ class Run:
             progress=self.progress,
             use_cache=not wants_force("keyframes", self.config.stages.force),
             announce=self.announce)
-        self.stages["keyframes"] = kt.stage
+        self._record(kt.stage)
         return kt
 
     # -- results ------------------------------------------------------------------------------
@@ -140,7 +153,7 @@ class Run:
         fingerprint, model identity, the keys of the stages it read)."""
         params = {**copy.deepcopy(self.parameters), **(parameters or {})}
         prov = _prov.provenance(data_fp=self.data_fingerprint, model=self.model_identity,
-                                stages={k: v.key for k, v in self.stages.items()})
+                                stages=self.stage_keys())
         return _config.write_result(self.output_dir, stem, results, params, provenance=prov)
 
 

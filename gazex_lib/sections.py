@@ -113,11 +113,17 @@ class TasksSection:
 
 @dataclass(frozen=True)
 class HeldoutSection:
-    """Chapter 03's held-out probes: records per task, records per ``generate`` call, and the
-    generation budget factor (× the longest training answer, + 8 tokens)."""
+    """Chapter 03's held-out probes: records per task and split, records per ``generate``
+    call, the generation budget factor (× the longest training answer, + 8 tokens), the
+    MIMIC-CXR split names of the phase-3 validation and test readings (the multi-reader phases
+    held out of pretraining join the test split), and the image bootstrap (resamples, level)."""
     max_per_task: int
     batch_size: int
     new_tokens_factor: float
+    validation_split: str
+    test_split: str
+    n_boot: int
+    ci_level: float
 
 
 @dataclass(frozen=True)

@@ -133,33 +133,63 @@ def test_pretraining_runs_on_a_given_data_root_and_is_deterministic(small_synthe
     assert "]: built in" not in text
 
 
-def test_pretraining_learns_on_heldout_readings():
-    """Chapter 03 as the ci book ran it (its result file; the chapter is not run again).
+def test_pretraining_result_blocks_on_the_test_split():
+    """Chapter 03 as the ci book ran it (its result file; the chapter is not run again): the
+    held-out blocks on the test and validation splits, every baseline, and a planted-effect
+    block that is consistent with them."""
+    from gazex_lib.eval import PROBE_METRICS
 
-    The held-out block has the contract's keys for the three sources, and on readings never
-    trained on the trained model beats the same model untrained on all three probes. (Beating
-    the trivial answers is reported in the chapter, not required here.)"""
     res = book_results("03_pretraining")
     r = res["results"]
-    h = r["heldout"]
-    keys = {"fvp_iou", "gtm_centroid_error_px", "sda_order_accuracy"}
-    assert set(h) == {"trained", "untrained", "trivial"}
-    assert all(set(v) == keys for v in h.values())
-    assert h["trained"]["fvp_iou"] > h["untrained"]["fvp_iou"]
-    assert h["trained"]["gtm_centroid_error_px"] < h["untrained"]["gtm_centroid_error_px"]
-    assert h["trained"]["sda_order_accuracy"] > h["untrained"]["sda_order_accuracy"]
-    assert r["train"]["final_loss"] < 0.3 * r["train"]["first_loss"]
-    assert r["heldout_details"]["parsed"]["trained"] > 0.9
-    # the held-out readings are the multi-reader phases and phase-3 readings outside the train split
-    held = r["heldout_details"]["records"]
-    assert held["excluded_trained"] == r["readings"]["selected"] > 0
-    assert set(held["readings_by_phase"]) == {"1", "2", "3"}
-    # the cutoffs: every sample fits this run's and (projected) the full profile's max_length
+    sources = {"trained", "untrained", "trivial", "input_ignoring", "text_only"}
+    for block in ("heldout", "validation"):
+        assert set(r[block]) == sources
+        assert all(set(v) == set(PROBE_METRICS) for v in r[block].values())
+    assert r["train"]["final_loss"] < 0.3 * r["train"]["first_loss"]   # it fits its training set
+    assert r["heldout_details"]["parsed"]["trained"] > 0.9                # and writes the formats
+    # test = phase-3 test readings + the multi-reader phases; validation = phase-3 validation
+    assert set(r["heldout_details"]["records"]["readings_by_phase"]) == {"1", "2", "3"}
+    assert set(r["heldout_details"]["validation_records"]["readings_by_phase"]) == {"3"}
+    # the planted effect: the strongest input-ignoring or text-only baseline on test
+    for metric, e in r["planted_effect"].items():
+        higher = PROBE_METRICS[metric]
+        cands = {b: r["heldout"][b][metric] for b in ("input_ignoring", "text_only")}
+        best = max(cands.values()) if higher else min(cands.values())
+        assert e["baseline"] == pytest.approx(best) == cands[e["best_baseline"]]
+        assert e["trained"] == pytest.approx(r["heldout"]["trained"][metric])
+        assert e["diff"] == pytest.approx(e["trained"] - e["baseline"])
+        assert e["ci_low"] <= e["diff"] <= e["ci_high"] and e["n_images"] >= 1
     c = r["cutoff"]
     assert c["this_run"] <= c["this_run_max_length"]
     assert c["full_profile"] <= c["full_profile_max_length"]
     assert (ROOT / "results" / "ci" / r["adapter_dir"] / "adapter_model.safetensors").is_file()
     assert res["provenance"]["stages"]["pretraining"] in r["adapter_dir"]
+
+
+#: Measured on the ci book of 2026-12-01 (test split, 95 % intervals over images). The ci
+#: model and data changes of issue 9 (a position signal, a trainable vision tower, more visual
+#: tokens, findings the text does not locate) are not made yet; these turn into failures on
+#: the day they pass.
+_NOT_YET = {
+    "fvp_iou": "trained 0.304 vs text_only 0.555: diff -0.251 [-0.371, -0.166], 8 images",
+    "gtm_centroid_error_px": "trained 387 px vs text_only 114 px: diff +273 [+162, +361], 9 images",
+    "sda_order_accuracy": "trained 0.208 vs input_ignoring 0.309: diff -0.101 [-0.162, -0.023], "
+                          "12 images (31 % of the trained answers are not permutations)",
+}
+
+
+@pytest.mark.parametrize("metric", [
+    pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=f"not yet: {why}"))
+    for m, why in _NOT_YET.items()])
+def test_trained_model_beats_the_strongest_baseline_on_test(metric):
+    e = book_results("03_pretraining")["results"]["planted_effect"][metric]
+    assert (e["ci_low"] > 0) if e["higher_is_better"] else (e["ci_high"] < 0), e
+
+
+@pytest.mark.xfail(strict=True, reason="not yet: the image-blind control is not trained yet")
+def test_trained_model_beats_the_image_blind_control_on_fvp():
+    e = book_results("03_pretraining")["results"]["planted_effect"]["fvp_iou"]
+    assert e["image_blind_ci"] is not None and e["image_blind_ci"][0] > 0, e
 
 
 def test_book_results_record_their_provenance():

@@ -2,7 +2,10 @@
 
 * :mod:`.bootstrap`: :func:`image_bootstrap`, percentile intervals of the probe metrics and of
   paired differences between sources, resampling images (not records).
+* :mod:`.planted`: :func:`planted_effect`, chapter 03's trained model against its strongest
+  baseline on the test split, and :func:`goal_met`.
 """
 from gazex_lib.analysis.bootstrap import BOOTSTRAP_COLUMNS, MIN_BOOT, image_bootstrap
+from gazex_lib.analysis.planted import goal_met, planted_effect
 
-__all__ = ["BOOTSTRAP_COLUMNS", "MIN_BOOT", "image_bootstrap"]
+__all__ = ["BOOTSTRAP_COLUMNS", "MIN_BOOT", "image_bootstrap", "planted_effect", "goal_met"]

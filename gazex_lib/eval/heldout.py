@@ -256,9 +256,11 @@ def sda_chance(records) -> float:
 
 
 def heldout_records(kt, ds, train_records, *, tasks=tuple(PROBE_TASKS),
-                    max_per_task: int | None = None, seed: int = 0, **task_options) -> RecordList:
+                    max_per_task: int | None = None, seed: int = 0, readings=None,
+                    **task_options) -> RecordList:
     """Probe records from the readings no training record comes from, and whose image no
-    training record shows (module docstring), every phase and split.
+    training record shows (module docstring), every phase and split, or only those of them
+    in ``readings`` (a collection of reading ids: a validation or test split).
 
     ``max_per_task``: keep at most that many records per task (a seeded sample, in the built
     order). ``task_options`` go to :func:`gazex_lib.tasks.build_pretraining_records` (use the
@@ -269,6 +271,8 @@ def heldout_records(kt, ds, train_records, *, tasks=tuple(PROBE_TASKS),
     images = set(meta.loc[sorted(trained & set(meta.index)), "dicom_id"]) \
         if "dicom_id" in meta.columns else set()
     candidates = sorted(set(table["reading_id"]))
+    if readings is not None:
+        candidates = sorted(set(candidates) & set(readings))
     same_image = [r for r in candidates if r not in trained and "dicom_id" in meta.columns
                   and meta.at[r, "dicom_id"] in images]
     ids = [r for r in candidates if r not in trained and r not in same_image]

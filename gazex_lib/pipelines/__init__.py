@@ -5,10 +5,11 @@ Each function takes the run object (:func:`gazex_lib.setup`) and returns a stage
 fingerprint, the model identity, its upstream stages and the seed. Notebooks and the command
 line (``python -m gazex_lib.run stage NAME``) call the same functions, so they share outputs.
 """
-from gazex_lib.pipelines.pretraining import (PretrainingInputs, adapter_dir,
+from gazex_lib.pipelines.pretraining import (PROBE_SPLITS, PretrainingInputs, adapter_dir,
                                              heldout_answers_stage, heldout_probe_records,
-                                             pretraining_inputs, pretraining_stage, read_answers,
-                                             read_train_summary, train_config)
+                                             pretraining_inputs, pretraining_stage, probe_readings,
+                                             read_answers, read_train_summary, record_images,
+                                             train_config)
 
 #: Stage name -> function of the run object that builds (or reuses) it and its upstream stages.
 STAGE_RUNNERS = {
@@ -19,11 +20,14 @@ STAGE_RUNNERS = {
 
 
 def _heldout(run):
+    """Both probe splits' answers (validation, then test); returns the test stage."""
     inputs = pretraining_inputs(run)
     stage = pretraining_stage(run, inputs)
-    return heldout_answers_stage(run, inputs, heldout_probe_records(run, inputs), stage)
+    for split in PROBE_SPLITS:
+        info = heldout_answers_stage(run, inputs, heldout_probe_records(run, inputs, split), stage)
+    return info
 
 
 __all__ = ["PretrainingInputs", "pretraining_inputs", "pretraining_stage", "heldout_answers_stage",
            "heldout_probe_records", "read_train_summary", "read_answers", "adapter_dir",
-           "train_config", "STAGE_RUNNERS"]
+           "train_config", "STAGE_RUNNERS", "PROBE_SPLITS", "probe_readings", "record_images"]

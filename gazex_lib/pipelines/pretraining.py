@@ -83,13 +83,48 @@ def adapter_dir(stage) -> Path:
     return stage.directory / TRAIN_SUBDIR / "adapter"
 
 
-def heldout_probe_records(run, inputs: PretrainingInputs):
-    """The probe records of readings never trained on (``heldout.max_per_task`` per task)."""
+#: The probe splits: ``validation`` chooses settings, ``test`` is reported.
+PROBE_SPLITS = ("validation", "test")
+
+
+def probe_readings(run, split: str) -> list[str]:
+    """Reading ids of a probe split (before excluding trained readings and images):
+    ``validation``: phase-3 readings of the MIMIC split ``heldout.validation_split``;
+    ``test``: phase-3 readings of ``heldout.test_split`` plus every reading of the phases held
+    out of pretraining (``tasks.holdout_phases``)."""
+    if split not in PROBE_SPLITS:
+        raise ValueError(f"probe split must be one of {PROBE_SPLITS}, got {split!r}")
+    meta, h = run.dataset.metadata, run.config.heldout
+    phase3 = meta["phase"] == 3
+    if split == "validation":
+        mask = phase3 & (meta["split"] == h.validation_split)
+    else:
+        mask = (phase3 & (meta["split"] == h.test_split)) | \
+            meta["phase"].isin(list(run.config.tasks.holdout_phases))
+    return sorted(meta.index[mask])
+
+
+def heldout_probe_records(run, inputs: PretrainingInputs, split: str = "test"):
+    """The probe records of one split's readings never trained on (and whose image no
+    training record shows), ``heldout.max_per_task`` per task, with the training records'
+    task options (prompt style)."""
     from gazex_lib import eval as gx_eval
 
     probe = [t for t in gx_eval.PROBE_TASKS if t in run.config.tasks.names]
+    readings = probe_readings(run, split)
+    if not readings:
+        raise ValueError(f"the {split} split has no reading (heldout.{split}_split = "
+                         f"{getattr(run.config.heldout, f'{split}_split')!r}, phases "
+                         f"{list(run.config.tasks.holdout_phases)} held out)")
     return gx_eval.heldout_records(inputs.keyframes, run.dataset, inputs.records, tasks=probe,
-                                   max_per_task=run.config.heldout.max_per_task, seed=run.seed)
+                                   max_per_task=run.config.heldout.max_per_task, seed=run.seed,
+                                   readings=readings, prompt_style=run.config.tasks.prompt_style)
+
+
+def record_images(records, ds) -> dict:
+    """``{record id: image id (dicom_id)}``: the unit the probe intervals resample."""
+    meta = ds.metadata
+    return {r["id"]: str(meta.at[r["reading_id"], "dicom_id"]) for r in records}
 
 
 def heldout_answers_stage(run, inputs: PretrainingInputs, heldout, pretraining):

@@ -18,7 +18,8 @@ __all__ = ["record_figure", "loss_curves_figure", "loss_curves_plotly", "heldout
 
 TASK_COLORS = {"fvp": "#1f5fa8", "gtm": "#2ca02c", "gtm_image": "#98df8a", "gtm_clip": "#17becf",
                "gtm_path": "#d62728", "sda_global": "#ff7f0e", "sda_finding": "#9467bd"}
-SOURCE_COLORS = {"trained": "#1f5fa8", "untrained": "#bbbbbb", "trivial": "#e69f00"}
+SOURCE_COLORS = {"trained": "#1f5fa8", "untrained": "#bbbbbb", "trivial": "#e69f00",
+                 "input_ignoring": "#d55e00", "text_only": "#009e73", "image_blind": "#cc79a7"}
 
 
 def _grey(ax, img) -> None:
@@ -111,11 +112,12 @@ def loss_curves_plotly(log: list[dict], title: str | None = None):
 
 
 def heldout_figure(heldout: dict, title: str | None = None) -> Figure:
-    """Three panels (FVP IoU, GTM centroid error, SDA order accuracy), one bar per model
-    (``heldout = {"trained": {...}, "untrained": {...}, "trivial": {...}}``)."""
+    """Three panels (FVP IoU, GTM centroid error, SDA order accuracy), one bar per source
+    (``heldout = {"trained": {...}, "untrained": {...}, "trivial": {...}, ...}``; any of
+    :data:`SOURCE_COLORS`)."""
     from gazex_lib.eval import PROBE_METRICS
 
-    sources = [s for s in ("trained", "untrained", "trivial") if s in heldout]
+    sources = [s for s in SOURCE_COLORS if s in heldout]
     fig = Figure(figsize=figure_size(8.0, 2.8))
     axes = fig.subplots(1, len(PROBE_METRICS))
     for ax, (metric, higher) in zip(axes, PROBE_METRICS.items()):
@@ -126,6 +128,7 @@ def heldout_figure(heldout: dict, title: str | None = None) -> Figure:
                         ha="center", va="bottom", fontsize=7)
         ax.set_title(f"{metric}\n({'higher' if higher else 'lower'} is better)", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.tick_params(axis="x", labelrotation=30)
         style_axes(ax, "y")
     fig.suptitle(title or "Held-out readings", fontsize=10)
     fig.tight_layout()
@@ -181,4 +184,33 @@ def path_prediction_figure(film, record: dict, answers: dict) -> Figure:
     ax.set_ylim(h, 0)
     ax.legend(fontsize=7, loc="lower left")
     ax.set_title(f"gaze path, {len(truth)} sentences", fontsize=8)
+    return fig
+
+
+def interval_figure(table, title: str | None = None) -> Figure:
+    """The paired differences ``trained - baseline`` of an image-bootstrap table
+    (:func:`gazex_lib.analysis.image_bootstrap`), one panel per probe metric: each difference
+    with its interval over images, and zero. Right of zero is better for IoU and accuracy,
+    left of zero for the error."""
+    from gazex_lib.eval import PROBE_METRICS
+
+    diffs = table[table["kind"] == "diff"]
+    fig = Figure(figsize=figure_size(8.0, 2.4))
+    axes = fig.subplots(1, len(PROBE_METRICS))
+    for ax, (metric, higher) in zip(axes, PROBE_METRICS.items()):
+        d = diffs[diffs["metric"] == metric].reset_index(drop=True)
+        y = np.arange(len(d))
+        ax.errorbar(d["estimate"], y, xerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
+                    fmt="o", color=SOURCE_COLORS["trained"], ms=4, capsize=3)
+        ax.axvline(0.0, color="#555555", lw=0.8, ls="--")
+        ax.set_yticks(y, [f"− {r}" for r in d["reference"]], fontsize=7)
+        n = int(d["n_images"].max()) if len(d) else 0
+        ax.set_title(f"{metric}: trained − baseline\n({'right' if higher else 'left'} of 0 is better, "
+                     f"{n} images)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        style_axes(ax, "x")
+    level = table.attrs.get("ci")
+    fig.suptitle(title or ("Differences with " + (f"{level:.0%} " if level else "")
+                           + "intervals over images (test split)"), fontsize=10)
+    fig.tight_layout()
     return fig

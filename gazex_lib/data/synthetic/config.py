@@ -35,6 +35,10 @@ class SyntheticConfig:
             readers (default ``(3, 3)``, as ci); ``None`` takes REFLACX's proportions of ``n_readings``
             (3032 -> 59, 50). Small datasets set it so that the multi-reader analyses have
             several images (ci: ``[3, 3]``). Phase 3 gets the remaining readings.
+        split_fractions: ``(train, validate, test)`` shares of the MIMIC-CXR split drawn for
+            each image (REFLACX/MIMIC-like: ``(0.8, 0.1, 0.1)``).
+        unlocated_fraction: share of finding sentences dictated without their side and zone
+            ("There is a nodule."), so that only the image or the gaze can locate them.
     """
 
     n_readings: int
@@ -44,6 +48,8 @@ class SyntheticConfig:
     discard_fraction: float
     jpeg_quality: int
     multi_reader_images: tuple[int, int] | None
+    split_fractions: tuple[float, float, float]
+    unlocated_fraction: float
 
     def __post_init__(self) -> None:
         if self.multi_reader_images is not None:

@@ -97,6 +97,8 @@ class ModelSection:
     lora_dropout: float
     lora_targets: tuple[str, ...]
     train_merger: bool
+    train_vision: bool
+    rope_theta: float
     trainable_tokens: str
 
 

@@ -402,3 +402,49 @@ def test_synthetic_sample_labels(sample):
     assert torch.equal(labels[answer], ids[answer])
     assert int(ids[answer][-2]) == 151645
     assert not bool(np.isin(ids[answer].numpy(), [IMAGE_PAD, VIDEO_PAD]).any())
+
+
+def test_train_vision_trains_the_whole_vision_tower_and_round_trips(sample, tmp_path):
+    """ci-only switch model.train_vision: every vision weight trains (LoRA stays in the LM), a
+    step changes them, and the adapter folder carries them."""
+    from peft import PeftModel
+
+    model, _ = _tiny()
+    before = {n: p.detach().clone() for n, p in model.named_parameters() if n.startswith("model.visual.blocks")}
+    pm = apply_lora(model, **LORA, train_vision=True)
+    trainable = [n for n, p in pm.named_parameters() if p.requires_grad]
+    assert any(".blocks." in n for n in trainable) and any(".merger." in n for n in trainable)
+    assert all("lora_" not in n for n in trainable if ".visual." in n)
+    _one_step(pm, sample)
+    after = {"model.visual." + n.split("modules_to_save.default.")[-1]: p
+             for n, p in pm.named_parameters() if p.requires_grad and ".blocks." in n}
+    assert set(after) == set(before)
+    assert sum(not torch.equal(before[k], v.detach()) for k, v in after.items()) > len(after) // 2
+    pm.eval()
+    inputs = _inputs(sample)
+    with torch.no_grad():
+        ref = pm(**inputs).logits
+    pm.save_pretrained(tmp_path / "adapter")
+    base, _ = _tiny()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        loaded = PeftModel.from_pretrained(base, tmp_path / "adapter").eval()
+    with torch.no_grad():
+        assert torch.equal(ref, loaded(**inputs).logits)
+    with pytest.raises(AssertionError, match="vision tower weight is trainable"):
+        from gazex_lib.model.lora import check_lora_placement
+        check_lora_placement(pm, train_merger=True, train_vision=False)
+
+
+def test_rope_theta_switch_sets_the_base_of_a_random_config():
+    from gazex_lib.model import load_tokenizer
+    from gazex_lib.model.architecture import config_for_size, tiny_config
+
+    tok = load_tokenizer()
+    assert tiny_config(tok).text_config.rope_parameters["rope_theta"] == 1e6
+    assert tiny_config(tok, rope_theta=10.0).text_config.rope_parameters["rope_theta"] == 10.0
+    with pytest.raises(ValueError, match="2b"):
+        config_for_size("2b", tok, rope_theta=10.0)
+    model, _ = load_model(None, seed=0, device="cpu", rope_theta=10.0)
+    inv = model.model.language_model.rotary_emb.inv_freq
+    assert float(inv[-1]) == pytest.approx(10.0 ** (-30 / 32), rel=1e-5)   # width section: real frequencies

@@ -71,7 +71,11 @@ def _special_ids(tokenizer) -> dict[str, int]:
     return ids
 
 
-def tiny_config(tokenizer, size: str = "tiny"):
+#: Qwen2-VL's published RoPE base (every size); ``rope_theta`` of :func:`tiny_config` replaces it.
+QWEN2VL_ROPE_THETA = 1e6
+
+
+def tiny_config(tokenizer, size: str = "tiny", rope_theta: float | None = None):
     """A small ``Qwen2VLConfig`` with the tokenizer's full vocabulary (``len(tokenizer)`` ids).
 
     **Initialisation**: std ``hidden ** -0.5`` (0.0884 at hidden 128), the 2B's 0.02 ≈
@@ -84,6 +88,12 @@ def tiny_config(tokenizer, size: str = "tiny"):
     the tied embedding) or ``"small"`` (hidden 256, 4 layers, vision depth 4; ≈ 40 M). Vision
     hidden (the merger output) equals the text hidden; M-RoPE sections sum to head_dim / 2;
     image / video / vision-start / vision-end ids come from the tokenizer.
+
+    ``rope_theta``: the RoPE base (``None``: Qwen2-VL's 1e6). **ci-only switch**
+    (``model.rope_theta``): at head_dim 32 with M-RoPE sections [4, 6, 6] the width section gets
+    the lowest frequencies, ``θ^(-20/32)`` to ``θ^(-30/32)`` rad per position; at 1e6 that is
+    1.8e-4 to 2.4e-6, so neighbouring image columns are indistinguishable, while at θ = 10 it is
+    0.24 to 0.12 rad, so a 10-token-wide image spans 1–2 rad.
     """
     from transformers import Qwen2VLConfig
 
@@ -98,7 +108,8 @@ def tiny_config(tokenizer, size: str = "tiny"):
                 intermediate_size=s["intermediate"], num_hidden_layers=s["layers"],
                 num_attention_heads=s["heads"], num_key_value_heads=s["kv_heads"],
                 max_position_embeddings=32768, rms_norm_eps=1e-6,
-                rope_parameters={"rope_type": "default", "rope_theta": 1e6,
+                rope_parameters={"rope_type": "default",
+                                 "rope_theta": float(rope_theta or QWEN2VL_ROPE_THETA),
                                  "mrope_section": list(s["mrope"])},
                 bos_token_id=None, eos_token_id=ids["<|im_end|>"],
                 pad_token_id=ids["<|endoftext|>"], tie_word_embeddings=True)
@@ -124,10 +135,14 @@ def qwen2vl_2b_config():
     return Qwen2VLConfig(**cfg)
 
 
-def config_for_size(size: str, tokenizer=None):
-    """``tiny_config(tokenizer, size)`` for ``tiny``/``small``; ``qwen2vl_2b_config()`` for ``2b``."""
+def config_for_size(size: str, tokenizer=None, rope_theta: float | None = None):
+    """``tiny_config(tokenizer, size, rope_theta)`` for ``tiny``/``small``;
+    ``qwen2vl_2b_config()`` for ``2b`` (which keeps its published θ; ``rope_theta`` must be
+    None or 1e6 there)."""
     if size == "2b":
+        if rope_theta not in (None, QWEN2VL_ROPE_THETA):
+            raise ValueError("the 2b config keeps Qwen2-VL's rope_theta 1e6")
         return qwen2vl_2b_config()
     if tokenizer is None:
         raise ValueError(f"size {size!r} needs the tokenizer")
-    return tiny_config(tokenizer, size)
+    return tiny_config(tokenizer, size, rope_theta)

@@ -147,7 +147,7 @@ def _set_generation_defaults(model, tokenizer) -> None:
 
 def load_model(model_path=None, *, size: str = "tiny", dtype=None, device=None,
                attn_implementation=None, seed: int = 0, gradient_checkpointing: bool = False,
-               processor_kwargs: dict | None = None):
+               processor_kwargs: dict | None = None, rope_theta: float | None = None):
     """``(model, processor)``.
 
     * ``model_path``: a local checkpoint directory (Qwen2-VL, or Qwen2.5-VL by its
@@ -159,6 +159,8 @@ def load_model(model_path=None, *, size: str = "tiny", dtype=None, device=None,
     * ``dtype``: default bfloat16 on CUDA, float32 on CPU. ``device``: default CUDA when
       available. ``attn_implementation``: default ``"sdpa"``.
     * ``gradient_checkpointing``: on with ``use_reentrant=False`` + input grads (LoRA-safe).
+    * ``rope_theta`` (only with ``model_path=None``): the RoPE base of a random tiny config
+      (``None``: Qwen2-VL's 1e6; see :func:`~gazex_lib.model.architecture.tiny_config`).
     * ``processor_kwargs``: pixel budgets in px (``min_pixels``, ``max_pixels``,
       ``video_min_pixels``, ``video_max_pixels``), e.g. from ``configs/<profile>.yaml``.
     The model comes back in ``eval()`` mode; call ``model.train()`` before training.
@@ -183,7 +185,7 @@ def load_model(model_path=None, *, size: str = "tiny", dtype=None, device=None,
         if size not in SIZES:
             raise ValueError(f"size must be one of {SIZES}, got {size!r}")
         processor = build_processor(None, **pk)
-        config = config_for_size(size, processor.tokenizer)
+        config = config_for_size(size, processor.tokenizer, rope_theta)
         model = build_model(config, dtype=dtype, device=device,
                             attn_implementation=attn_implementation, seed=seed)
         _set_generation_defaults(model, processor.tokenizer)

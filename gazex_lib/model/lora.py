@@ -25,6 +25,7 @@ ATTN = ("q_proj", "k_proj", "v_proj", "o_proj")
 MLP = ("gate_proj", "up_proj", "down_proj")
 DEFAULT_TARGETS = ATTN + MLP
 MERGER = "visual.merger"
+VISUAL = "visual"
 
 
 def lora_target_regex(target=DEFAULT_TARGETS) -> str:
@@ -56,16 +57,18 @@ def answer_token_ids(records, tokenizer) -> list[int]:
 
 
 def apply_lora(model, *, r: int, alpha: int, dropout: float, target,
-               train_merger: bool = False, trainable_token_ids=None):
+               train_merger: bool = False, train_vision: bool = False, trainable_token_ids=None):
     """Wrap ``model`` in a peft ``PeftModel`` with LoRA (rank ``r``, scale ``alpha / r``,
     ``dropout``) on the language model's ``target`` projections only. The values come from
     the profile's ``model`` section (``gazex_lib.model.setup.lora_kwargs``; full profile:
     LLaMA-Factory's r 8, alpha 16, dropout 0, every projection).
 
     Everything else is frozen, the vision tower included; ``train_merger=True`` makes the merger
-    fully trainable (as ``modules_to_save``, so it is saved with the adapter). Asserts that no
-    LoRA layer landed in the vision tower and that the vision tower has no trainable weight
-    besides the merger.
+    fully trainable (as ``modules_to_save``, so it is saved with the adapter);
+    ``train_vision=True`` (a **ci-only switch**, ``model.train_vision``: the random tiny
+    model's vision tower cannot see anything frozen) makes the whole vision tower, merger
+    included, fully trainable the same way. Asserts that no LoRA layer landed in the vision
+    tower and that the vision tower has no trainable weight besides what the flags allow.
     """
     from peft import LoraConfig, get_peft_model
 
@@ -75,7 +78,8 @@ def apply_lora(model, *, r: int, alpha: int, dropout: float, target,
                                                                    for i in trainable_token_ids)}
     cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
                      target_modules=lora_target_regex(target), bias="none",
-                     modules_to_save=[MERGER] if train_merger else None, **extra)
+                     modules_to_save=[VISUAL] if train_vision else [MERGER] if train_merger
+                     else None, **extra)
     with warnings.catch_warnings():  # peft reads the deprecated is_gradient_checkpointing
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
                                 category=FutureWarning)
@@ -84,7 +88,8 @@ def apply_lora(model, *, r: int, alpha: int, dropout: float, target,
         from gazex_lib.model.loading import enable_lm_input_require_grads
 
         enable_lm_input_require_grads(peft_model)  # undo the hooks peft put on the vision tower
-    check_lora_placement(peft_model, train_merger=train_merger)
+    check_lora_placement(peft_model, train_merger=train_merger or train_vision,
+                         train_vision=train_vision)
     return peft_model
 
 
@@ -97,9 +102,10 @@ def _strip(name: str) -> str:
     return name[len("base_model.model."):] if name.startswith("base_model.model.") else name
 
 
-def check_lora_placement(model, train_merger: bool = False) -> None:
+def check_lora_placement(model, train_merger: bool = False, train_vision: bool = False) -> None:
     """Raise ``AssertionError`` if a LoRA weight sits outside the language model, if the vision
-    tower (merger aside) is trainable, or if the merger's trainability differs from the flag."""
+    tower (merger aside) is trainable without ``train_vision``, or if the merger's
+    trainability differs from the flags."""
     n_lora = 0
     for name, p in model.named_parameters():
         n = _strip(name)
@@ -111,6 +117,8 @@ def check_lora_placement(model, train_merger: bool = False) -> None:
             if not n.startswith("model.language_model.embed_tokens."):
                 raise AssertionError(f"trainable token rows outside the LM embedding: {name}")
         elif p.requires_grad:
+            if train_vision and "visual." in n:
+                continue
             if ".visual." in "." + n and MERGER not in n:
                 raise AssertionError(f"vision tower weight is trainable: {name}")
             if MERGER in n and not train_merger:
@@ -119,8 +127,8 @@ def check_lora_placement(model, train_merger: bool = False) -> None:
                 raise AssertionError(f"non-LoRA weight is trainable: {name}")
     if n_lora == 0:
         raise AssertionError("no LoRA weights were created")
-    if train_merger and not any(MERGER in _strip(n) and p.requires_grad
-                                for n, p in model.named_parameters()):
+    if train_merger and not any(".merger." in _strip(n) and ".visual." in "." + _strip(n)
+                                and p.requires_grad for n, p in model.named_parameters()):
         raise AssertionError("train_merger=True but no merger weight is trainable")
 
 

@@ -10,6 +10,8 @@ its keys (all required, so a typo never falls back to a default):
 ``gradient_checkpointing``  on with ``use_reentrant=False`` (GPU profiles)
 ``lora_r`` / ``lora_alpha`` / ``lora_dropout`` / ``lora_targets``  LoRA on the LM projections
 ``train_merger``         train the vision -> LM merger in full (saved with the adapter)
+``train_vision``         ci only: train the whole (random) vision tower in full
+``rope_theta``           ci only: the RoPE base of a random config (used when model_path is None)
 ``trainable_tokens``     ``none`` or ``answers``: also train the embedding rows of the tokens the
                          training answers use (:func:`gazex_lib.model.lora.answer_token_ids`;
                          the ci profile's random tiny model needs it, see :mod:`.lora`)
@@ -45,7 +47,8 @@ def load_base(model_cfg, model_path=None, *, seed: int = 0, device=None):
     m = _checked(model_cfg)
     return load_model(model_path, size=m.size, seed=seed, device=device,
                       gradient_checkpointing=bool(m.gradient_checkpointing),
-                      processor_kwargs=processor_kwargs(m))
+                      processor_kwargs=processor_kwargs(m),
+                      rope_theta=None if model_path is not None else m.rope_theta)
 
 
 def add_adapters(model, processor, model_cfg, train_records=None):
@@ -58,7 +61,7 @@ def add_adapters(model, processor, model_cfg, train_records=None):
             raise ValueError("model.trainable_tokens=answers needs the training records")
         token_ids = answer_token_ids(train_records, processor.tokenizer)
     return apply_lora(model, **lora_kwargs(m), train_merger=bool(m.train_merger),
-                      trainable_token_ids=token_ids)
+                      train_vision=bool(m.train_vision), trainable_token_ids=token_ids)
 
 
 def lora_kwargs(model_cfg) -> dict:

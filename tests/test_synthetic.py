@@ -419,9 +419,52 @@ def test_config_rejects_unknown_keys_and_bad_values():
     with pytest.raises(ValueError, match="image_size"):
         SyntheticConfig.from_any({"image_size": (10, 10)})
     assert SyntheticConfig.from_any({"n_readings": 5}).n_readings == 5
+    for bad in ([0.8, 0.2], [0.8, 0.3, 0.1], [1.1, -0.1, 0.0], ["a", 0.5, 0.5], None,
+                [float("nan"), 0.5, 0.5]):
+        with pytest.raises(ValueError, match="split_fractions"):
+            SyntheticConfig.from_any({"split_fractions": bad})
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="unlocated_fraction"):
+            SyntheticConfig.from_any({"unlocated_fraction": bad})
+    cfg = SyntheticConfig.from_any({"split_fractions": [0.5, 0.25, 0.25], "unlocated_fraction": 1})
+    assert cfg.split_fractions == (0.5, 0.25, 0.25) and cfg.unlocated_fraction == 1.0
+    assert cfg.to_dict()["split_fractions"] == [0.5, 0.25, 0.25]
+
 
 
 def test_kind_table_matches_label_map():
     for kind, spec in KINDS.items():
         assert spec["labels"][0] in phase_labels(1) and spec["labels"][1] in phase_labels(2), kind
         assert all(LABEL_MAP[lab] == spec["chexbert"] for lab in spec["labels"])
+
+
+# ----------------------------------------------------------------------- generator 4
+def _splits(images, phase3: bool) -> list[int]:
+    return [sum(im["split"] == s and (im["phase"] == 3) == phase3 for im in images) for s in schema.SPLITS]
+
+
+def test_split_fractions_respected_on_a_400_image_plan():
+    for fr in ((0.45, 0.2, 0.35), (0.8, 0.1, 0.1)):
+        cfg = SyntheticConfig.from_any({"split_fractions": list(fr), "multi_reader_images": [3, 3]})
+        images, _ = plan_dataset(430, cfg, seed=5)
+        assert len(images) == 406 and sum(_splits(images, True)) == 400
+        assert _splits(images, True) == [round(400 * f) for f in fr]      # exact per phase-3 group
+        shares = np.array(_splits(images, True)) + np.array(_splits(images, False))
+        assert np.abs(shares / len(images) - fr).max() < 0.01
+        order = [im["split"] for im in images if im["phase"] == 3]
+        assert order[: _splits(images, True)[0]] != ["train"] * _splits(images, True)[0]  # shuffled
+    other, _ = plan_dataset(430, cfg, seed=6)
+    assert [im["split"] for im in other] != [im["split"] for im in images]
+
+
+def test_every_split_with_a_share_gets_an_image_from_min_readings_on():
+    cfg = SyntheticConfig.from_any({"split_fractions": [0.98, 0.01, 0.01], "multi_reader_images": None})
+    for seed in range(4):
+        images, _ = plan_dataset(C.MIN_READINGS_ALL_SPLITS, cfg, seed)
+        assert {im["split"] for im in images} == set(schema.SPLITS)
+    images, _ = plan_dataset(C.MIN_READINGS_ALL_SPLITS - 1, cfg, 0)
+    assert {im["split"] for im in images} == {"train"}                  # too few: no guarantee
+    cfg = SyntheticConfig.from_any({"split_fractions": [0.5, 0.5, 0.0], "multi_reader_images": [3, 3]})
+    images, _ = plan_dataset(60, cfg, 0)
+    assert _splits(images, True) == [15, 15, 0] and _splits(images, False) == [3, 3, 0]
+

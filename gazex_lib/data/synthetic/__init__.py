@@ -20,7 +20,7 @@ output bytes change (it keys the dataset cache of :func:`gazex_lib.config.resolv
 """
 from __future__ import annotations
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 
 from .config import SyntheticConfig  # noqa: E402
 from .dataset import load_truth, make_dataset, phase_counts, plan_dataset  # noqa: E402

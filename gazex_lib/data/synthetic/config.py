@@ -9,6 +9,7 @@ bytes and must bump :data:`gazex_lib.data.synthetic.GENERATOR_VERSION`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -35,10 +36,18 @@ class SyntheticConfig:
             readers (default ``(3, 3)``, as ci); ``None`` takes REFLACX's proportions of ``n_readings``
             (3032 -> 59, 50). Small datasets set it so that the multi-reader analyses have
             several images (ci: ``[3, 3]``). Phase 3 gets the remaining readings.
-        split_fractions: ``(train, validate, test)`` shares of the MIMIC-CXR split drawn for
-            each image (REFLACX/MIMIC-like: ``(0.8, 0.1, 0.1)``).
-        unlocated_fraction: share of finding sentences dictated without their side and zone
-            ("There is a nodule."), so that only the image or the gaze can locate them.
+        split_fractions: ``(train, validate, test)`` shares of the images in each MIMIC-CXR
+            split (REFLACX/MIMIC-like: ``(0.8, 0.1, 0.1)``): three non-negative numbers
+            summing to 1. The phase-3 images and the multi-reader images are each split in
+            these proportions (largest remainder, then shuffled), so the counts are exact;
+            from ``MIN_READINGS_ALL_SPLITS`` readings on, every split with a positive share
+            has at least one image.
+        unlocated_fraction: share (in ``[0, 1]``) of the sentences about a finding that has a
+            side or zone which are dictated without them ("There is a small nodule." instead of
+            "There is a small nodule in the right upper lobe."), drawn per sentence from its own
+            seeded stream, so that only the image or the gaze can locate those findings. The
+            readers look and time their gaze exactly as for the located sentence (the gaze
+            files do not depend on this value); the truth records ``located`` per sentence.
     """
 
     n_readings: int
@@ -72,6 +81,18 @@ class SyntheticConfig:
             raise ValueError(f"discard_fraction must be in [0, 0.5), got {self.discard_fraction!r}")
         if not 1 <= int(self.jpeg_quality) <= 100:
             raise ValueError(f"jpeg_quality must be in [1, 100], got {self.jpeg_quality!r}")
+        try:
+            fr = tuple(float(v) for v in self.split_fractions)
+        except (TypeError, ValueError):
+            fr = ()
+        if len(fr) != 3 or not all(math.isfinite(v) and v >= 0 for v in fr) or abs(sum(fr) - 1) > 1e-6:
+            raise ValueError("split_fractions must be three non-negative numbers (train, validate, test) "
+                             f"summing to 1, got {self.split_fractions!r}")
+        object.__setattr__(self, "split_fractions", fr)
+        u = float(self.unlocated_fraction)
+        if not 0 <= u <= 1:
+            raise ValueError(f"unlocated_fraction must be in [0, 1], got {self.unlocated_fraction!r}")
+        object.__setattr__(self, "unlocated_fraction", u)
 
     @classmethod
     def from_any(cls, config: "SyntheticConfig | Mapping[str, Any] | None") -> "SyntheticConfig":
@@ -100,6 +121,7 @@ class SyntheticConfig:
         out["image_size"] = list(self.image_size)
         if self.multi_reader_images is not None:
             out["multi_reader_images"] = list(self.multi_reader_images)
+        out["split_fractions"] = list(self.split_fractions)
         return out
 
     @property
@@ -116,8 +138,7 @@ PHASE1_FRACTION = 295 / 3032   # ~ 9.7 %
 PHASE2_FRACTION = 250 / 3032   # ~ 8.2 %
 READERS_PER_MULTI_IMAGE = 5
 MIN_READINGS_FOR_MULTI = 15    # below this, every reading is phase 3
-SPLIT_PROBS = {"train": 0.8, "validate": 0.1, "test": 0.1}
-MIN_READINGS_ALL_SPLITS = 30   # from here on, every split has at least one image
+MIN_READINGS_ALL_SPLITS = 30   # from here on, every split with a positive share has >= 1 image
 MAX_DISCARDS_PER_IMAGE = 2     # a multi-reader image keeps >= 3 readings with gaze
 
 # --- timeline of one reading (seconds, on the audio clock: 0 = start of dictation) ----

@@ -63,8 +63,45 @@ def phase_counts(n: int, multi_reader_images: tuple[int, int] | None = None) -> 
     return k1, k2, n - k * (k1 + k2)
 
 
+def split_counts(m: int, fractions) -> list[int]:
+    """``m`` items apportioned to the splits in ``fractions`` (largest remainder; ties to the
+    earlier split): the counts sum to ``m`` and each is within 1 of ``fraction * m``."""
+    quota = np.asarray(fractions, dtype=float) * m
+    counts = np.floor(quota + 1e-9).astype(int)
+    rest = quota - counts
+    for j in sorted(range(len(counts)), key=lambda j: (-rest[j], j))[: m - int(counts.sum())]:
+        counts[j] += 1
+    return counts.tolist()
+
+
+def _draw_splits(rng: np.random.Generator, phases: list[int], fractions, every_split: bool) -> np.ndarray:
+    """Split index (into ``schema.SPLITS``) of each image: the phase-3 images and the
+    multi-reader images are each apportioned by :func:`split_counts` and shuffled. With
+    ``every_split``, a split with a positive share but no image takes one from the largest
+    split (a phase-3 image when it has one)."""
+    phases = np.asarray(phases)
+    splits = np.zeros(len(phases), dtype=int)
+    for group in (phases == 3, phases != 3):
+        idx = np.flatnonzero(group)
+        labels = np.repeat(np.arange(len(fractions)), split_counts(len(idx), fractions))
+        splits[idx] = labels[rng.permutation(len(idx))]
+    if every_split:
+        for s in range(len(fractions)):
+            if fractions[s] > 0 and not (splits == s).any():
+                counts = np.bincount(splits, minlength=len(fractions))
+                donors = np.flatnonzero(splits == int(np.argmax(counts)))
+                p3 = donors[phases[donors] == 3]
+                donors = p3 if len(p3) else donors
+                splits[donors[int(rng.integers(len(donors)))]] = s
+    return splits
+
+
 def plan_dataset(n: int, cfg: SyntheticConfig, seed: int) -> tuple[list[dict], list[dict]]:
-    """Images and readings (ids, phases, readers, MIMIC ids, splits, discards); no pixels."""
+    """Images and readings (ids, phases, readers, MIMIC ids, splits, discards); no pixels.
+
+    Splits: ``cfg.split_fractions`` of the phase-3 images and of the multi-reader images
+    (:func:`split_counts`, shuffled); from ``MIN_READINGS_ALL_SPLITS`` readings on, every split
+    with a positive share has an image."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
     k1, k2, n3 = phase_counts(n, cfg.multi_reader_images)
     images: list[dict] = []
@@ -76,14 +113,9 @@ def plan_dataset(n: int, cfg: SyntheticConfig, seed: int) -> tuple[list[dict], l
     subjects = rng.choice(10_000_000, size=m, replace=False) + 10_000_000
     studies = rng.choice(10_000_000, size=m, replace=False) + 50_000_000
     dicoms: set[str] = set()
-    names = list(C.SPLIT_PROBS)
-    splits = rng.choice(len(names), size=m, p=list(C.SPLIT_PROBS.values()))
-    if n >= C.MIN_READINGS_ALL_SPLITS:
-        for s in range(len(names)):
-            if not (splits == s).any():
-                counts = np.bincount(splits, minlength=len(names))
-                donors = np.flatnonzero(counts[splits] > 1)
-                splits[donors[int(rng.integers(len(donors)))]] = s
+    names = list(schema.SPLITS)
+    splits = _draw_splits(rng, [im["phase"] for im in images], cfg.split_fractions,
+                          n >= C.MIN_READINGS_ALL_SPLITS)
     views = rng.choice(["PA", "AP"], size=m, p=[0.6, 0.4])
     for i, im in enumerate(images):
         while True:

@@ -311,8 +311,11 @@ def test_pneumothorax_has_no_lung_markings(seed):
     assert pix[space].mean() < base[space].mean() - 6
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_edema_is_bilateral_perihilar(seed):
+@pytest.mark.parametrize("seed", range(4))
+def test_edema_is_bilateral_perihilar_or_basal(seed):
+    """Both lungs, densest at the hila (zone ``mid``) or at the bases (``lower``); seed 0 is basal."""
+    from gazex_lib.data.synthetic.anatomy import EDEMA_BASAL_V
+
     a, f, pix, base = _case(seed, ["edema"], (896, 1120))
     d = pix - base
     for s in (0, 1):
@@ -321,7 +324,11 @@ def test_edema_is_bilateral_perihilar(seed):
                    0.03 * a.width, 0.04 * a.height).mean()
         per = _box(d, a.lungs[s][0] + out * 0.85 * a.lungs[s][2], a.lungs[s][1] - 0.2 * a.lungs[s][3],
                    0.015 * a.width, 0.03 * a.height).mean()
-        assert hil > 10 and hil > per + 6, (s, hil, per)
+        low = _box(d, *a.lung_point(s, EDEMA_BASAL_V, 0.4), 0.03 * a.width, 0.03 * a.height).mean()
+        if f[0]["zone"] == "mid":
+            assert hil > 10 and hil > per + 6, (s, hil, per)
+        else:
+            assert f[0]["zone"] == "lower" and low > 10 and low > per + 6 and low > hil, (s, low, hil, per)
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -25,7 +25,8 @@ from gazex_lib.data.synthetic.reading import simulate_reading
 from gazex_lib.data.synthetic.writer import save_csv, save_csv_fast
 
 N = 20
-SMALL = {"image_size": [448, 560], "multi_reader_images": None}  # REFLACX proportions
+SMALL = {"image_size": [448, 560], "multi_reader_images": None,  # REFLACX proportions
+         "unlocated_fraction": 0.5, "split_fractions": [0.8, 0.1, 0.1]}
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,11 @@ def _gaze_path(root: Path, rid: str) -> Path:
 
 def _live(meta: pd.DataFrame) -> list[str]:
     return meta.loc[meta["eye_tracking_data_discarded"] == "False", "id"].tolist()
+
+
+def tr_last_unlocated(reading: dict) -> bool:
+    """Whether the last sentence of a reading's truth was dictated without its location."""
+    return bool(reading["sentences"]) and reading["sentences"][-1].get("located") is False
 
 
 # ----------------------------------------------------------------------- determinism
@@ -276,7 +282,9 @@ def test_fixations_consistent_with_gaze(ds, meta, truth):
         # the gaze clock: negative start, ends 1-4 s (+ one fixation) after the last word
         words = pd.read_csv(_main(ds, rid) / "timestamps_transcription.csv", keep_default_na=False)
         assert -C.PRE_DICTATION_S[1] - 0.01 <= t[0] <= -C.PRE_DICTATION_S[0] + 0.01
-        assert 0.9 <= t[-1] - words["timestamp_end_word"].max() <= C.POST_DICTATION_S[1] + 1.6
+        # (an unlocated last sentence ends earlier than the located dictation the gaze follows)
+        said = 3.0 if tr_last_unlocated(truth["readings"][rid]) else 0.0
+        assert 0.9 <= t[-1] - words["timestamp_end_word"].max() <= C.POST_DICTATION_S[1] + 1.6 + said
     assert sum(truth["readings"][r]["n_offimage_samples"] > 0 for r in _live(meta)) >= 1
 
 
@@ -431,7 +439,6 @@ def test_config_rejects_unknown_keys_and_bad_values():
     assert cfg.to_dict()["split_fractions"] == [0.5, 0.25, 0.25]
 
 
-
 def test_kind_table_matches_label_map():
     for kind, spec in KINDS.items():
         assert spec["labels"][0] in phase_labels(1) and spec["labels"][1] in phase_labels(2), kind
@@ -467,4 +474,136 @@ def test_every_split_with_a_share_gets_an_image_from_min_readings_on():
     cfg = SyntheticConfig.from_any({"split_fractions": [0.5, 0.5, 0.0], "multi_reader_images": [3, 3]})
     images, _ = plan_dataset(60, cfg, 0)
     assert _splits(images, True) == [15, 15, 0] and _splits(images, False) == [3, 3, 0]
+
+
+UNLOCATED = 0.5
+#: parse_finding's kind of a planted finding (devices by device)
+_PARSED_KIND = {"central line": "central_line", "endotracheal tube": "endotracheal_tube",
+                "enteric tube": "enteric_tube"}
+#: kinds whose zone varies (a located sentence then states it)
+_ZONE_VARIES = {"pneumothorax", "edema", "atelectasis", "consolidation", "groundglass", "nodule", "mass"}
+
+
+@pytest.fixture(scope="module")
+def wide() -> dict:
+    """The truth of a 100-reading dataset (small films, 100 Hz gaze) with half the finding
+    sentences unlocated."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as root:
+        make_dataset(root, n_readings=100, seed=4, progress=False,
+                     config={"image_size": [256, 320], "sampling_rate_hz": 100, "multi_reader_images": [1, 1],
+                             "unlocated_fraction": UNLOCATED})
+        return load_truth(root)
+
+
+def _finding_sentences(truth: dict):
+    for r in truth["readings"].values():
+        planted = truth["images"][r["dicom_id"]]["findings"]
+        for s in r["sentences"]:
+            if s["kind"] == "finding":
+                yield s, planted[s["finding"]]
+
+
+def test_unlocated_share_close_to_config(wide):
+    marked = [s["located"] for s, _ in _finding_sentences(wide) if s["located"] is not None]
+    assert len(marked) >= 60
+    assert abs((1 - np.mean(marked)) - UNLOCATED) < 0.15, np.mean(marked)
+    for s, f in _finding_sentences(wide):  # nothing to locate: cardiomegaly and the tubes
+        assert (s["located"] is None) == (f["kind"] == "cardiomegaly"
+                                          or f.get("device") in ("endotracheal tube", "enteric tube")), s
+    assert all(s["located"] is None for r in wide["readings"].values() for s in r["sentences"]
+               if s["kind"] != "finding")
+
+
+def test_text_only_parser_sees_located_and_unlocated_sentences(wide):
+    from gazex_lib.eval.baselines import parse_finding
+
+    seen = {True: 0, False: 0, None: 0}
+    for s, f in _finding_sentences(wide):
+        kind, side, zone = parse_finding(s["text"])
+        assert kind == _PARSED_KIND.get(f.get("device"), f["kind"]), s["text"]
+        seen[s["located"]] += 1
+        if s["located"]:
+            assert side == f["side"], (s["text"], f["side"])
+            assert zone == f["zone"] if f["kind"] in _ZONE_VARIES else zone in (None, f["zone"]), \
+                (s["text"], f["zone"])
+        else:
+            assert side is None and zone is None, s["text"]
+    assert seen[True] >= 15 and seen[False] >= 15, seen
+
+
+def test_unlocated_sentences_change_only_the_words(tmp_path):
+    """The readers look at the finding exactly as when they say where it is: every file but
+    the words (and the truth) is byte-identical between unlocated_fraction 0 and 1."""
+    cfg = {"image_size": [256, 320], "sampling_rate_hz": 100, "multi_reader_images": None}
+    for name, u in (("loc", 0.0), ("unloc", 1.0)):
+        make_dataset(tmp_path / name, n_readings=16, seed=2, config={**cfg, "unlocated_fraction": u}, progress=False)
+    a, b = _files(tmp_path / "loc"), _files(tmp_path / "unloc")
+    assert sorted(a) == sorted(b)
+    changed = {k for k in a if a[k] != b[k]}
+    assert {Path(k).name for k in changed} == {"transcription.txt", "timestamps_transcription.csv",
+                                                "synthetic_truth.json", "synthetic_truth_readings.jsonl"}
+    ta, tb = load_truth(tmp_path / "loc"), load_truth(tmp_path / "unloc")
+    n = 0
+    for rid, ra in ta["readings"].items():
+        rb = tb["readings"][rid]
+        assert ra["findings"] == rb["findings"] and ra["n_fixations"] == rb["n_fixations"]
+        assert len(ra["sentences"]) == len(rb["sentences"])
+        for sa, sb in zip(ra["sentences"], rb["sentences"]):
+            assert (sa["finding"], sa["t_start_s"], sa["no_gaze"]) == (sb["finding"], sb["t_start_s"], sb["no_gaze"])
+            if sa["located"] is None:
+                assert sb["located"] is None and sa["text"] == sb["text"]
+            else:
+                n += 1
+                assert sa["located"] is True and sb["located"] is False
+                assert len(sb["text"].split()) <= len(sa["text"].split()) and sb["t_end_s"] <= sa["t_end_s"]
+    assert n >= 3
+
+
+def test_retime_uses_the_located_word_slots():
+    from gazex_lib.data.synthetic.dictation import retime, time_words, tokenize
+
+    located = time_words(np.random.default_rng(0), tokenize("There is a small nodule in the left upper lobe."), 2.0)
+    bare = retime(tokenize("There is a small nodule."), located)
+    assert bare[:5] == located[:5] and bare[5] == (".", located[4][2], located[4][2])
+    with pytest.raises(ValueError, match="more words"):
+        retime(tokenize("one two three four."), located[:3])
+
+
+#: (sides, zones) each kind must take over a few dozen images
+_POSITIONS = {"effusion": ({"right", "left"}, {"lower"}),
+              "pneumothorax": ({"right", "left"}, {"upper", "mid"}),
+              "edema": ({"bilateral"}, {"mid", "lower"}),
+              "atelectasis": ({"right", "left"}, {"mid", "lower"}),
+              **{k: ({"right", "left"}, {"upper", "mid", "lower"})
+                 for k in ("consolidation", "groundglass", "nodule", "mass")}}
+
+
+def test_finding_positions_vary_within_a_kind():
+    W, H = 896, 1120
+    lines = set()
+    for kind, (sides, zones) in _POSITIONS.items():
+        keys, centres = [], []
+        for seed in range(60):
+            rng = np.random.default_rng(seed)
+            a = make_anatomy(rng, W, H, False)
+            f = plant_findings(rng, a, [kind])[0]
+            keys.append((f["side"], f["zone"]))
+            centres.append(f["center_px"])
+        assert {s for s, _ in keys} == sides and {z for _, z in keys} == zones, (kind, set(keys))
+        c = np.asarray(centres)
+        spread = np.hypot(*(c - c.mean(axis=0)).T).mean() / W   # mean distance to the kind's mean
+        assert spread > (0.04 if kind == "edema" else 0.15), (kind, spread)
+        if kind in ("nodule", "mass"):  # anywhere within a zone, too
+            one = c[[k == ("right", "upper") for k in keys]]
+            assert (one.std(axis=0) > [0.02 * W, 0.015 * H]).all(), one.std(axis=0)
+    for seed in range(80):
+        rng = np.random.default_rng(seed)
+        a = make_anatomy(rng, W, H, False)
+        f = plant_findings(rng, a, ["support_device"])[0]
+        if f["device"] == "central line":
+            lines.add(f["side"])
+            assert (f["center_px"][0] < a.spine_x) == (f["side"] == "right")
+    assert lines == {"right", "left"}
 

@@ -3,7 +3,7 @@
 All coordinates are original-image pixels ``(x, y)``, x to the right, y down; the patient
 faces the viewer (PA convention), so the patient's *right* lung is on the image *left*.
 An :class:`Anatomy` is drawn from the image's RNG; :func:`plant_findings` places 0-3
-findings where they really occur (effusion at a base, pneumothorax at an apex, ...), each
+findings where they really occur (effusion at a base, pneumothorax apical or lateral, ...), each
 as an ellipse ``center_px`` +- ``axes_px`` that both the phantom (:mod:`.phantom`) and the
 readers' ellipses (:mod:`.radiologists`) use.
 """
@@ -44,6 +44,8 @@ _KIND_WEIGHTS = {"support_device": 0.20, "effusion": 0.15, "cardiomegaly": 0.13,
                  "pneumothorax": 0.05, "mass": 0.04}
 _N_FINDINGS_P = (0.25, 0.35, 0.25, 0.15)  # P(0, 1, 2, 3 planted findings)
 _ZONE_V = {"upper": 0.25, "mid": 0.47, "lower": 0.68}  # share of lung height from the apex
+EDEMA_BASAL_V = 0.8    # basal-predominant edema: its centre, as a share of lung height
+LEFT_LINE_PROB = 0.35  # central lines through the left internal jugular vein
 
 
 def reflacx_label(kind: str, phase: int) -> str:
@@ -144,6 +146,24 @@ def plant_findings(rng: np.random.Generator, anatomy: Anatomy, kinds: list[str])
     ``null``), ``zone``, ``severity``, ``center_px``, ``axes_px`` (semi-axes), ``angle_deg``
     and, for devices, ``device`` and ``path_px`` (the polyline drawn). A ``cardiomegaly``
     finding needs an anatomy made with ``enlarged_heart=True``.
+
+    Where each kind goes (all drawn from ``rng``; sides are equally likely unless stated), so
+    that the kind alone does not locate a finding wherever anatomy allows it to vary:
+
+    * ``effusion``: right or left base (zone ``lower`` always: fluid lies at a base), its
+      height by severity.
+    * ``pneumothorax``: right or left; apical cap (``upper``, 60 %) or lateral along the chest
+      wall at mid height (``mid``, 40 %).
+    * ``edema``: bilateral; perihilar (``mid``, 60 %) or basal-predominant (``lower``, 40 %).
+    * ``atelectasis``: right or left, plate-like; at the base (``lower``, 65 %) or in the mid
+      zone (``mid``, 35 %), medial to lateral, tilted +-12 degrees.
+    * ``consolidation``, ``groundglass``, ``nodule``, ``mass``: right or left, any zone
+      (``upper``/``mid``/``lower`` equally), anywhere within the zone's height (+-0.08 of lung
+      height) and from medial to lateral (nodules and masses up to near the chest wall).
+    * ``support_device``: a central line through the right (65 %) or left internal jugular
+      vein (side ``right``/``left``, tip in the SVC), or an endotracheal or enteric tube
+      (midline, no side: where a tube is is fixed by anatomy).
+    * ``cardiomegaly``: the heart (no side, no zone): fixed by anatomy.
     """
     out = [_place(rng, anatomy, k) for k in kinds]
     out.sort(key=lambda f: (KINDS[f["kind"]]["order"], f["center_px"][1]))
@@ -169,33 +189,48 @@ def _place(rng: np.random.Generator, a: Anatomy, kind: str) -> dict:
         zone = "lower"
     elif kind == "pneumothorax":
         severity = str(rng.choice(["small", "moderate"], p=[0.7, 0.3]))
-        cx, cy = a.lung_point(s, 0.17, 0.45)
-        rx, ry = 0.45 * a.lungs[s][2], (0.12 if severity == "small" else 0.18) * a.lungs[s][3]
-        zone = "upper"
+        zone = str(rng.choice(["upper", "mid"], p=[0.6, 0.4]))
+        big = severity != "small"
+        if zone == "upper":  # apical cap
+            cx, cy = a.lung_point(s, 0.17, 0.45)
+            rx, ry = 0.45 * a.lungs[s][2], (0.18 if big else 0.12) * a.lungs[s][3]
+        else:  # lateral, along the chest wall
+            cx, cy = a.lung_point(s, float(rng.uniform(0.38, 0.52)), 0.72)
+            rx, ry = (0.22 if big else 0.17) * a.lungs[s][2], (0.3 if big else 0.24) * a.lungs[s][3]
     elif kind == "edema":
         side, severity = "bilateral", str(rng.choice(["mild", "moderate"]))
+        zone = str(rng.choice(["mid", "lower"], p=[0.6, 0.4]))
         cx = 0.5 * (a.lungs[0][0] + a.lungs[1][0])
-        cy = a.lungs[0][1] + 0.02 * H
-        rx, ry = 0.62 * (a.lungs[1][0] - a.lungs[0][0]), 0.42 * a.lungs[0][3]
+        rx = 0.62 * (a.lungs[1][0] - a.lungs[0][0])
+        if zone == "mid":  # perihilar (bat wing)
+            cy, ry = a.lungs[0][1] + 0.02 * H, 0.42 * a.lungs[0][3]
+        else:  # basal predominance
+            cy = 0.5 * (a.lung_point(0, EDEMA_BASAL_V)[1] + a.lung_point(1, EDEMA_BASAL_V)[1])
+            ry = 0.28 * a.lungs[0][3]
     elif kind == "atelectasis":
-        zone, severity = "lower", "mild"
-        cx, cy = a.lung_point(s, 0.86, float(rng.uniform(-0.2, 0.4)))
-        rx, ry = 0.45 * a.lungs[s][2], 0.035 * H
+        zone, severity = str(rng.choice(["lower", "mid"], p=[0.65, 0.35])), "mild"
+        v = 0.86 if zone == "lower" else float(rng.uniform(0.5, 0.6))
+        cx, cy = a.lung_point(s, v, float(rng.uniform(-0.2, 0.4)))
+        rx, ry = (0.45 if zone == "lower" else 0.4) * a.lungs[s][2], 0.035 * H
         angle = float(rng.uniform(-12, 12))
     elif kind in ("consolidation", "groundglass", "nodule", "mass"):
         zone = str(rng.choice(list(_ZONE_V)))
-        cx, cy = a.lung_point(s, _ZONE_V[zone] + float(rng.normal(0, 0.03)), float(rng.uniform(-0.2, 0.55)))
+        lesion = kind in ("nodule", "mass")
+        v = _ZONE_V[zone] + float(rng.uniform(-0.08, 0.08))
+        cx, cy = a.lung_point(s, v, float(rng.uniform(-0.3, 0.75) if lesion else rng.uniform(-0.2, 0.55)))
         r = {"consolidation": 0.075, "groundglass": 0.085, "nodule": 0.018, "mass": 0.045}[kind] * W
         r *= float(rng.uniform(0.85, 1.2))
-        rx, ry = r * (1.0 if kind in ("nodule", "mass") else float(rng.uniform(0.8, 1.1))), r
+        rx, ry = r * (1.0 if lesion else float(rng.uniform(0.8, 1.1))), r
         severity = {"nodule": "small", "mass": "large"}.get(kind, str(rng.choice(["mild", "moderate"])))
     elif kind == "support_device":
         device = str(rng.choice(["central line", "endotracheal tube", "enteric tube"]))
-        path = _device_path(rng, a, device)
+        side = None
+        if device == "central line":  # internal jugular, more often the right one
+            side = str(rng.choice(["right", "left"], p=[1 - LEFT_LINE_PROB, LEFT_LINE_PROB]))
+        path = _device_path(rng, a, device, side)
         lo, hi = path.min(axis=0), path.max(axis=0)
         cx, cy = (lo + hi) / 2
         rx, ry = np.maximum((hi - lo) / 2, 0.02 * W) + 0.01 * W
-        side = "right" if device == "central line" else None
         extra = {"device": device, "path_px": np.round(path, 1).tolist()}
     else:  # pragma: no cover - guarded by KINDS
         raise ValueError(kind)
@@ -207,12 +242,17 @@ def _place(rng: np.random.Generator, a: Anatomy, kind: str) -> dict:
             "axes_px": [round(float(rx), 1), round(float(ry), 1)], "angle_deg": round(angle, 1), **extra}
 
 
-def _device_path(rng: np.random.Generator, a: Anatomy, device: str) -> np.ndarray:
-    """A polyline (N, 2) in pixels: a right IJ central line, an ET tube or an enteric tube."""
+def _device_path(rng: np.random.Generator, a: Anatomy, device: str, side: str | None = None) -> np.ndarray:
+    """A polyline (N, 2) in pixels: a right or left IJ central line (tip in the SVC, right of
+    the spine), an ET tube or an enteric tube."""
     W, H = a.width, a.height
     m = a.spine_x
     t = np.linspace(0.0, 1.0, 24)[:, None]
-    if device == "central line":
+    if device == "central line" and side == "left":  # down the left neck, across to the SVC
+        p0 = np.array([m + 0.10 * W, 0.0])
+        p1 = np.array([m + 0.07 * W, 0.27 * H])
+        p2 = np.array([m - 0.035 * W, (0.33 + rng.normal(0, 0.015)) * H])
+    elif device == "central line":
         p0 = np.array([m - 0.10 * W, 0.0])
         p1 = np.array([m - 0.06 * W, 0.17 * H])
         p2 = np.array([m - 0.035 * W, (0.33 + rng.normal(0, 0.015)) * H])

@@ -3,8 +3,10 @@
 Randomness: one plan RNG (``SeedSequence([seed, 0])``) fixes ids, phases, readers, splits and
 discards; each image draws its anatomy, findings, pixels and MIMIC rows from
 ``SeedSequence([seed, 1, image_index])``; each reading from ``SeedSequence([seed, 2,
-reading_index])``. Readings are therefore independent and reproducible, and memory holds one
-image and one reading at a time (plus one small row per reading for the sorted tables).
+reading_index])``, and which of its findings it dictates without their location from
+``SeedSequence([seed, 3, reading_index])`` (:func:`unlocated_findings`). Readings are therefore
+independent and reproducible, and memory holds one image and one reading at a time (plus one
+small row per reading for the sorted tables).
 
 Truth: ``synthetic_truth.json`` (header: version, seed, config, readers, multi-reader
 agreement, counts) and two JSON-lines files streamed as we go
@@ -161,6 +163,15 @@ def plan_dataset(n: int, cfg: SyntheticConfig, seed: int) -> tuple[list[dict], l
     return images, readings
 
 
+def unlocated_findings(seed: int, reading_index: int, n_findings: int, fraction: float) -> frozenset[int]:
+    """The findings (indices) reading ``reading_index`` dictates without their location: one
+    uniform per finding from ``SeedSequence([seed, 3, reading_index])``, below ``fraction``.
+    Its own stream, so the reading's other draws do not depend on ``fraction``, and a larger
+    ``fraction`` only adds unlocated sentences."""
+    u = np.random.default_rng(np.random.SeedSequence([seed, 3, reading_index])).random(n_findings)
+    return frozenset(int(i) for i in np.flatnonzero(u < fraction))
+
+
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.integer):
         return int(obj)
@@ -277,7 +288,9 @@ def make_dataset(root: str | Path, n_readings: int | None = None, seed: int = 0,
                 rd = simulate_reading(rrng, anatomy=anatomy, findings=findings, habits=READERS[plan["reader"]],
                                       phase=im["phase"], ppd=cfg.pixels_per_degree, rate=cfg.sampling_rate_hz,
                                       discarded=plan["discarded"], force_trailing=plan["force_trailing"],
-                                      force_no_gaze=plan["force_no_gaze"])
+                                      force_no_gaze=plan["force_no_gaze"],
+                                      unlocated=unlocated_findings(seed, plan["index"], len(findings),
+                                                                   cfg.unlocated_fraction))
                 n_bytes += _write_reading(root, plan["id"], im["phase"], rd)
                 meta_rows[im["phase"]].append({
                     "id": plan["id"], "split": im["split"], "eye_tracking_data_discarded": plan["discarded"],
@@ -334,7 +347,9 @@ def load_truth(root: str | Path) -> dict:
     """The planted ground truth of a synthetic dataset as one dict.
 
     Keys: ``generator_version``, ``seed``, ``config``, ``readers`` (habits per reader
-    name), ``readings`` (id -> record), ``images`` (dicom_id -> record), ``agreement``
+    name), ``readings`` (id -> record; each sentence has ``located``: whether a finding
+    sentence states the finding's side/zone, ``None`` when there is nothing to state or for
+    other sentences), ``images`` (dicom_id -> record), ``agreement``
     (dicom_id of each multi-reader image -> who reported what, fixation-centroid distances),
     ``counts``.
     """

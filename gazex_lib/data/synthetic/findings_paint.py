@@ -21,7 +21,7 @@ import numpy as np
 
 from ._canvas import _LUNG_AIR, _Canvas, _ellipse_on, _ramp, _smooth_field, _soften
 from ._thorax import _hila, _lung_shape, _side_out
-from .anatomy import Anatomy
+from .anatomy import EDEMA_BASAL_V, Anatomy
 
 
 @dataclass
@@ -108,12 +108,18 @@ def _effusion(scene: Scene, f: dict) -> None:
 
 @painter("edema")
 def _edema(scene: Scene, f: dict) -> None:
+    """Bilateral hazy opacity, perihilar (zone ``mid``) or basal-predominant (``lower``), and
+    Kerley B lines at the lateral bases."""
     cv, a, rng = scene.cv, scene.a, scene.rng
     W, H = a.width, a.height
     amp = 0.12 if f["severity"] == "mild" else 0.18
     for side, (hx, hy) in enumerate(_hila(a)):
         lrx, lry = a.lungs[side][2], a.lungs[side][3]
-        blob = np.exp(-(((cv.x - hx) / (0.75 * lrx)) ** 2) - ((cv.y - hy - 0.05 * lry) / (0.55 * lry)) ** 2)
+        if f.get("zone") == "lower":
+            bx, by = a.lung_point(side, EDEMA_BASAL_V, 0.1)
+            blob = np.exp(-(((cv.x - bx) / (0.8 * lrx)) ** 2) - ((cv.y - by) / (0.3 * lry)) ** 2)
+        else:
+            blob = np.exp(-(((cv.x - hx) / (0.75 * lrx)) ** 2) - ((cv.y - hy - 0.05 * lry) / (0.55 * lry)) ** 2)
         cv.d += amp * blob * scene.lung_soft * (1 + 0.25 * _smooth_field(rng, cv.w, cv.h, 24))
     # Kerley B lines: short horizontal lines at the lateral bases
     polys = []
@@ -212,7 +218,8 @@ def pleural_space(cv: _Canvas, a: Anatomy, f: dict, lung: list, e: float):
     """(pleural space without lung markings, visceral pleural line) of a pneumothorax, both
     in [0, 1] on the work grid: the lung edge is the lung's own outline shrunk towards its
     base, so the line runs parallel to the chest wall, passing between the finding's centre
-    and the hilum."""
+    and the hilum; an apical space (zone ``upper``) reaches up to the apex, a lateral one
+    (``mid``) runs along the chest wall around the finding."""
     s = 0 if f["side"] == "right" else 1
     cx, cy, rx, ry = a.lungs[s]
     out = _side_out(s)
@@ -227,7 +234,10 @@ def pleural_space(cv: _Canvas, a: Anatomy, f: dict, lung: list, e: float):
     k = max(0.3, (1.0 - 0.45 * min(fax, fay) / math.hypot(fx - ox, fy - oy)) / t_edge)
     sl, x, y = cv.window(fx - 2.2 * fax, fy - 2.6 * fay, fx + 2.2 * fax, fy + 2.2 * fay)
     shrunk = _lung_shape(a, s, ox + (x - ox) / k, oy + (y - oy) / k, 1.2 * cv.s / k)
-    box = _ellipse_on(x, y, fx + out * 0.3 * fax, fy - 0.5 * fay, 1.9 * fax, 2.3 * fay, 6 * e)
+    if f.get("zone") == "mid":  # lateral: the space runs along the chest wall, centred on the finding
+        box = _ellipse_on(x, y, fx + out * 0.3 * fax, fy, 1.9 * fax, 1.9 * fay, 6 * e)
+    else:  # apical cap
+        box = _ellipse_on(x, y, fx + out * 0.3 * fax, fy - 0.5 * fay, 1.9 * fax, 2.3 * fay, 6 * e)
     lm = np.clip(1.5 * lung[s][sl], 0, 1) * box
     region = np.zeros((cv.h, cv.w), np.float32)
     line = np.zeros_like(region)

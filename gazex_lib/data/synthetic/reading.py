@@ -6,7 +6,9 @@ off-image glances); from 0 the reader takes each sentence in turn: looks at its 
 finding's ellipse, or the anatomy a normal sentence is about) for ``U(LOOK_S)``, starts
 speaking after ``U(SPEECH_ONSET)`` of that look, keeps looking while speaking, pauses, and
 moves on (sometimes glancing back at an earlier finding, ``revisit_prob``). Gaze ends
-``U(POST_DICTATION_S)`` after the last word.
+``U(POST_DICTATION_S)`` after the last word. A sentence dictated without its location
+(``unlocated``) is spoken in the first word slots of its located twin: the reader's clock,
+and so the gaze, follow the located dictation (the truth's ``located`` marks which is which).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from gazex_lib.data.schema import WORD_COLUMNS
 
 from . import config as C
 from .anatomy import KINDS, Anatomy, gaze_regions, reflacx_label
-from .dictation import choose_sentences, other_finding, time_words, trailing_words, transcription
+from .dictation import choose_sentences, other_finding, retime, time_words, trailing_words, transcription
 from .gaze import Gaze, fixation_frame, make_samples
 from .radiologists import (ReaderHabits, Scanpath, decide_report, draw_chest_box, draw_ellipses,
                            label_row)
@@ -56,12 +58,14 @@ def _comparison_region(rng: np.random.Generator, region: tuple, regions: dict, w
 
 def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: list[dict], habits: ReaderHabits,
                      phase: int, ppd: float, rate: int, discarded: bool, force_trailing: bool = False,
-                     force_no_gaze: bool = False) -> Reading:
+                     force_no_gaze: bool = False, unlocated: frozenset[int] = frozenset()) -> Reading:
     """Simulate one reader reading one film (see the module docstring).
 
     ``force_trailing`` / ``force_no_gaze`` make the rare cases (words after the last period, a
     sentence whose window holds no valid gaze) certain for this reading; the random draws are
-    made either way, so other readings are unaffected."""
+    made either way, so other readings are unaffected. Findings in ``unlocated`` (indices)
+    are dictated without their side and zone; the gaze, and every draw, are those of the
+    located dictation (only the words and their sentence's times change)."""
     W, H = anatomy.width, anatomy.height
     reported, certainty = decide_report(rng, findings, habits)
     other = other_finding(rng)
@@ -82,7 +86,7 @@ def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: li
     if discarded:
         return Reading(labels, ellipses, chest_box, truth)
 
-    sentences = choose_sentences(rng, findings, reported, habits.order_jitter, other)
+    sentences = choose_sentences(rng, findings, reported, habits.order_jitter, other, frozenset(unlocated))
     regions = gaze_regions(anatomy)
     pre_s = float(rng.uniform(*C.PRE_DICTATION_S))
     scan = Scanpath(rng, habits, ppd, rate, -int(round(pre_s * rate)), W, H)
@@ -109,6 +113,7 @@ def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: li
     s_truth = []
     prev_end = 0.0
     said_findings: list[int] = []
+    clock_end: list[float] = []  # per sentence: the end of its located dictation (drives the gaze)
     for k, s in enumerate(sentences):
         region = _finding_region(findings[s.finding]) if s.finding is not None else regions[s.region]
         tag = s.finding if s.finding is not None else -1
@@ -119,9 +124,12 @@ def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: li
         look = float(rng.uniform(*C.LOOK_S))
         start = max(prev_end + float(rng.uniform(0.15, 0.5)), look_start + float(rng.uniform(*C.SPEECH_ONSET)) * look,
                     0.3)
-        timed = time_words(rng, s.tokens, start)
+        timed = time_words(rng, s.timing_tokens or s.tokens, start)
+        prev_end = timed[-1][2]  # the reader's clock follows the located sentence
+        clock_end.append(prev_end)
+        if s.timing_tokens is not None:
+            timed = retime(s.tokens, timed)
         word_rows += timed
-        prev_end = timed[-1][2]
         until = max(look_start + look, prev_end + float(rng.uniform(*C.PAUSE_S)))
         compare = None
         if rng.random() < C.COMPARE_PROB:
@@ -133,6 +141,7 @@ def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: li
         else:
             scan.look(region, tag=tag, until=int(np.ceil(until * rate)))
         s_truth.append({"text": " ".join(s.tokens), "kind": s.kind, "finding": s.finding, "region": s.region,
+                        "located": s.located,
                         "t_start_s": timed[0][1], "t_end_s": timed[-1][2], "no_gaze": False,
                         "compare_center_px": None if compare is None else [float(compare[0]), float(compare[1])],
                         "word_index": [len(word_rows) - len(timed), len(word_rows) - 1]})
@@ -154,7 +163,7 @@ def simulate_reading(rng: np.random.Generator, *, anatomy: Anatomy, findings: li
     if len(s_truth) > 1 and (rng.random() < C.NO_GAZE_SENTENCE_PROB or force_no_gaze):
         j = int(rng.integers(1, len(s_truth)))
         s_truth[j]["no_gaze"] = True
-        lost.append((s_truth[j]["t_start_s"] - C.NO_GAZE_LEAD_S - 0.25, s_truth[j]["t_end_s"] + 0.25))
+        lost.append((s_truth[j]["t_start_s"] - C.NO_GAZE_LEAD_S - 0.25, clock_end[j] + 0.25))
     zoom = tuple(findings[reported[0]]["center_px"]) if reported else None
     g = make_samples(rng, scan.arrays(), scan.start, rate, W, H, ppd, lost, zoom)
 

@@ -358,6 +358,37 @@ def test_findings_visible_at_quarter_scale(size):
         assert d.max() > 20, (kind, d.max())
 
 
+@pytest.mark.parametrize("kind", ["effusion", "pneumothorax", "edema", "atelectasis", "consolidation",
+                                  "groundglass", "nodule", "mass", "support_device"])
+def test_findings_conspicuous_at_model_scale(kind):
+    """The mean grey change a finding makes inside its ellipse, on the ci film shrunk to 224 x 280
+    (1/4) and 112 x 140 (1/8), median over three films (generator 3 had pneumothorax ~16 and
+    edema ~15 grey levels at 1/4: see findings_paint.AMPLITUDE_GAIN)."""
+    from gazex_lib.data.synthetic.conspicuity import finding_contrast
+
+    signal = {4: [], 8: []}
+    for seed in range(3):
+        a, f, pix, base = _case(seed, [kind], (896, 1120))
+        for factor in signal:
+            signal[factor].append(abs(finding_contrast(pix, base, f[0], factor)["signal"]))
+    assert np.median(signal[4]) >= 25 and np.median(signal[8]) >= 20, (kind, signal)
+
+
+def test_contrast_measure_on_a_known_disc():
+    """finding_contrast on a synthetic film: a +40 disc on a flat background."""
+    from gazex_lib.data.synthetic.conspicuity import finding_contrast
+
+    base = np.full((320, 256), 100.0)
+    yy, xx = np.mgrid[:320, :256]
+    pix = base + 40 * (np.hypot(xx - 128, yy - 160) <= 40)
+    f = {"center_px": [128, 160], "axes_px": [40, 40]}
+    out = finding_contrast(pix, base, f, 4)
+    assert 30 < out["signal"] < 41 and 30 < out["local_contrast"] < 41 and out["clutter"] < 1e-6
+    line = {"path_px": [[20, 10], [20, 300]]}
+    pix = base + 60 * (np.abs(xx - 20) <= 3)
+    assert finding_contrast(pix, base, line, 4)["signal"] > 30
+
+
 # --------------------------------------------------------------------------- painters
 def test_every_finding_kind_has_one_painter():
     """The painter registry covers exactly the planted kinds (a kind without a painter would

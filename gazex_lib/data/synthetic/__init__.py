@@ -17,6 +17,14 @@ by all five, phase 3 one reader per image. :func:`load_truth` returns the plante
 (reader habits, per-reading sentences/findings/gaze counts, images, multi-reader agreement).
 Same seed and config => byte-identical files. Bump :data:`GENERATOR_VERSION` whenever the
 output bytes change (it keys the dataset cache of :func:`gazex_lib.config.resolve_data_root`).
+
+Version 4: MIMIC splits apportioned by ``split_fractions`` (exact counts per phase group); a
+share ``unlocated_fraction`` of finding sentences dictated without side and zone (truth:
+``located`` per sentence; the gaze is unchanged); positions that vary within a kind
+(pneumothorax apical or lateral, edema perihilar or basal, atelectasis basal or mid, left or
+right central lines, lesions anywhere in a zone: :func:`.anatomy.plant_findings`); brighter
+edema, pneumothorax and groundglass, visible at 1/4 scale (:mod:`.conspicuity`,
+:data:`.findings_paint.AMPLITUDE_GAIN`).
 """
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ from ._thorax import (
     _side_out, _vessel_tree,
 )
 from .anatomy import Anatomy
-from .findings_paint import Scene, check_kinds, paint_finding, pleural_space
+from .findings_paint import AMPLITUDE_GAIN, Scene, check_kinds, paint_finding, pleural_space
 
 __all__ = ["WORK_MAX_WIDTH", "render", "encode_jpeg"]
 
@@ -160,7 +160,7 @@ def render(anatomy: Anatomy, findings: list[dict], rng: np.random.Generator) -> 
         if f["kind"] == "pneumothorax":
             region, line = pleural_space(cv, a, f, lung, e)
             markings *= 1 - region
-            cv.d += -0.12 * region + 0.22 * line
+            cv.d += -0.12 * AMPLITUDE_GAIN["pneumothorax"] * region + 0.22 * line
     cv.d += markings
 
     # abdomen below the domes (bowel gas low down), heart, soft-tissue thickness variation

@@ -118,7 +118,8 @@ class HeldoutSection:
     """Chapter 03's held-out probes: records per task and split, records per ``generate``
     call, the generation budget factor (× the longest training answer, + 8 tokens), the
     MIMIC-CXR split names of the phase-3 validation and test readings (the multi-reader phases
-    held out of pretraining join the test split), and the image bootstrap (resamples, level)."""
+    held out of pretraining join the test split), the image bootstrap (resamples, level), and
+    whether the image-blind control (the same recipe trained on blanked media) runs."""
     max_per_task: int
     batch_size: int
     new_tokens_factor: float
@@ -126,6 +127,7 @@ class HeldoutSection:
     test_split: str
     n_boot: int
     ci_level: float
+    image_blind: bool
 
 
 @dataclass(frozen=True)

@@ -141,10 +141,16 @@ def test_pretraining_result_blocks_on_the_test_split():
 
     res = book_results("03_pretraining")
     r = res["results"]
-    sources = {"trained", "untrained", "trivial", "input_ignoring", "text_only"}
+    sources = {"trained", "untrained", "trivial", "input_ignoring", "text_only", "image_blind"}
+    assert set(r["heldout"]) == sources
+    assert set(r["validation"]) == sources - {"untrained", "image_blind"}
     for block in ("heldout", "validation"):
-        assert set(r[block]) == sources
         assert all(set(v) == set(PROBE_METRICS) for v in r[block].values())
+    # the step was chosen on validation, among the kept checkpoints, by the stated criterion
+    sel = r["selection"]
+    assert str(sel["chosen_step"]) in sel["validation_by_step"] and len(sel["validation_by_step"]) >= 2
+    assert sel["mean_rank"][str(sel["chosen_step"])] == min(sel["mean_rank"].values())
+    assert r["validation"]["trained"] == pytest.approx(sel["validation_by_step"][str(sel["chosen_step"])])
     assert r["train"]["final_loss"] < 0.3 * r["train"]["first_loss"]   # it fits its training set
     assert r["heldout_details"]["parsed"]["trained"] > 0.9                # and writes the formats
     # test = phase-3 test readings + the multi-reader phases; validation = phase-3 validation
@@ -152,6 +158,8 @@ def test_pretraining_result_blocks_on_the_test_split():
     assert set(r["heldout_details"]["validation_records"]["readings_by_phase"]) == {"3"}
     # the planted effect: the strongest input-ignoring or text-only baseline on test
     for metric, e in r["planted_effect"].items():
+        assert e["image_blind"] == pytest.approx(r["heldout"]["image_blind"][metric])
+        assert e["image_blind_ci"][0] <= e["trained"] - e["image_blind"] <= e["image_blind_ci"][1]
         higher = PROBE_METRICS[metric]
         cands = {b: r["heldout"][b][metric] for b in ("input_ignoring", "text_only")}
         best = max(cands.values()) if higher else min(cands.values())

@@ -10,6 +10,8 @@ from gazex_lib.pipelines.pretraining import (PROBE_SPLITS, PretrainingInputs, ad
                                              pretraining_inputs, pretraining_stage, probe_readings,
                                              read_answers, read_train_summary, record_images,
                                              train_config)
+from gazex_lib.pipelines.selection import (checkpoint_adapters, choose_step, read_selection,
+                                           selection_stage)
 
 #: Stage name -> function of the run object that builds (or reuses) it and its upstream stages.
 STAGE_RUNNERS = {
@@ -20,14 +22,18 @@ STAGE_RUNNERS = {
 
 
 def _heldout(run):
-    """Both probe splits' answers (validation, then test); returns the test stage."""
+    """The step chosen on validation, then both splits' answers at that step; returns the
+    test stage (chapter 03 does the same)."""
     inputs = pretraining_inputs(run)
     stage = pretraining_stage(run, inputs)
+    splits = {s: heldout_probe_records(run, inputs, s) for s in PROBE_SPLITS}
+    chosen = read_selection(selection_stage(run, inputs, splits["validation"], stage))["chosen_step"]
     for split in PROBE_SPLITS:
-        info = heldout_answers_stage(run, inputs, heldout_probe_records(run, inputs, split), stage)
+        info = heldout_answers_stage(run, inputs, splits[split], stage, step=chosen)
     return info
 
 
 __all__ = ["PretrainingInputs", "pretraining_inputs", "pretraining_stage", "heldout_answers_stage",
            "heldout_probe_records", "read_train_summary", "read_answers", "adapter_dir",
-           "train_config", "STAGE_RUNNERS", "PROBE_SPLITS", "probe_readings", "record_images"]
+           "train_config", "STAGE_RUNNERS", "PROBE_SPLITS", "probe_readings", "record_images",
+           "checkpoint_adapters", "choose_step", "read_selection", "selection_stage"]

@@ -48,12 +48,42 @@ def train_config(run, output_dir):
     return config_from_profile(run.config, output_dir, seed=run.seed)
 
 
-def pretraining_stage(run, inputs: PretrainingInputs | None = None):
-    """Train LoRA (and the profile's extra trainable parts) on the pretraining mix, once."""
+#: The grey level (uint8) of the films and frames the image-blind control sees.
+BLIND_GREY = 128
+
+
+class BlindResolver:
+    """A media resolver whose films and frames are a constant grey of the same size (so the
+    token counts and everything else stay the same): the image-blind control's input."""
+
+    def __init__(self, resolve):
+        self.resolve = resolve
+
+    def __call__(self, record: dict) -> dict:
+        import numpy as np
+
+        out = self.resolve(record)
+        out["images"] = [np.full_like(img, BLIND_GREY) for img in out["images"]]
+        out["videos"] = [[np.full_like(f, BLIND_GREY) for f in v] for v in out["videos"]]
+        return out
+
+
+def image_blind_inputs(inputs: PretrainingInputs) -> PretrainingInputs:
+    """The same key frames and records, every film and frame blanked (:class:`BlindResolver`)."""
+    return PretrainingInputs(inputs.keyframes, inputs.records, BlindResolver(inputs.resolve))
+
+
+def pretraining_stage(run, inputs: PretrainingInputs | None = None, *, image_blind: bool = False):
+    """Train LoRA (and the profile's extra trainable parts) on the pretraining mix, once.
+
+    ``image_blind=True``: the control of issue 9, the same model, recipe and records with every
+    film and frame blanked, as a stage of its own (``pretraining_image_blind``)."""
     from gazex_lib.model import setup as model_setup
     from gazex_lib.train import train
 
     inputs = inputs or pretraining_inputs(run)
+    if image_blind:
+        inputs = image_blind_inputs(inputs)
 
     def build(directory: Path) -> None:
         model, processor = model_setup.load_for_pretraining(
@@ -66,9 +96,10 @@ def pretraining_stage(run, inputs: PretrainingInputs | None = None):
                    else Path(result.resumed_from).name}
         (directory / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
 
-    return run.stage("pretraining", build, sections=("model", "tasks", "train"),
-                     upstream=(run.stages["keyframes"],), uses_seed=True, uses_model=True,
-                     version=PRETRAINING_VERSION)
+    return run.stage("pretraining_image_blind" if image_blind else "pretraining", build,
+                     sections=("model", "tasks", "train"), upstream=(run.stages["keyframes"],),
+                     uses_seed=True, uses_model=True, version=PRETRAINING_VERSION,
+                     extra={"image_blind": BLIND_GREY} if image_blind else None)
 
 
 def read_train_summary(stage) -> tuple[dict, list[dict]]:
@@ -127,11 +158,18 @@ def record_images(records, ds) -> dict:
     return {r["id"]: str(meta.at[r["reading_id"], "dicom_id"]) for r in records}
 
 
-def heldout_answers_stage(run, inputs: PretrainingInputs, heldout, pretraining):
+def heldout_answers_stage(run, inputs: PretrainingInputs, heldout, pretraining,
+                          step: int | None = None, image_blind=None):
     """Greedy answers of the untrained and the trained model to the ``heldout`` records.
 
     The untrained model is the pretraining model before its first step (same seed, LoRA B = 0);
-    the trained one is the base model with the stage's adapter. Both are merged for speed."""
+    the trained one is the base model with the stage's adapter at ``step`` (a kept checkpoint,
+    e.g. the one chosen on validation; ``None``: the final adapter). Both are merged for speed.
+    ``image_blind``: the image-blind control's pretraining stage; its adapter (at the same step)
+    then also answers, on blanked media, as ``image_blind``."""
+    from gazex_lib.pipelines.selection import checkpoint_adapters
+
+    adapter = adapter_dir(pretraining) if step is None else checkpoint_adapters(pretraining)[step]
     from gazex_lib import eval as gx_eval
     from gazex_lib.model import setup as model_setup
 
@@ -147,17 +185,27 @@ def heldout_answers_stage(run, inputs: PretrainingInputs, heldout, pretraining):
                                                          processor, heldout, **gen)}
         del untrained
         trained, processor = model_setup.load_trained(run.config.model, run.model_path,
-                                                       adapter_dir(pretraining), seed=run.seed)
+                                                       adapter, seed=run.seed)
         answers["trained"] = gx_eval.generate_answers(model_setup.merged_copy(trained),
                                                       processor, heldout, **gen)
+        if image_blind is not None:
+            blind_adapter = (adapter_dir(image_blind) if step is None
+                             else checkpoint_adapters(image_blind)[step])
+            blind, processor = model_setup.load_trained(run.config.model, run.model_path,
+                                                        blind_adapter, seed=run.seed)
+            answers["image_blind"] = gx_eval.generate_answers(
+                model_setup.merged_copy(blind), processor, heldout,
+                **{**gen, "resolve": BlindResolver(inputs.resolve)})
         payload = {"record_ids": [r["id"] for r in heldout], "budgets": budgets,
                    "answers": answers}
         (directory / "answers.json").write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
 
+    upstream = (run.stages["keyframes"], pretraining) + ((image_blind,) if image_blind else ())
     return run.stage("heldout_answers", build, sections=("model", "tasks", "heldout"),
-                     upstream=(run.stages["keyframes"], pretraining), uses_seed=True,
+                     upstream=upstream, uses_seed=True,
                      uses_model=True, version=HELDOUT_VERSION,
-                     extra={"record_ids": [r["id"] for r in heldout]})
+                     extra={"record_ids": [r["id"] for r in heldout],
+                            **({} if step is None else {"step": int(step)})})
 
 
 def read_answers(stage, heldout) -> tuple[dict, dict]:

@@ -214,3 +214,33 @@ def interval_figure(table, title: str | None = None) -> Figure:
                            + "intervals over images (test split)"), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def validation_curve_figure(selection: dict, baselines: dict | None = None,
+                            title: str | None = None) -> Figure:
+    """The validation score of every kept checkpoint (``selection``: a checkpoint-selection
+    stage's payload, :func:`gazex_lib.pipelines.read_selection`), one panel per probe metric,
+    with the chosen step marked and each baseline's validation score as a dashed line
+    (``baselines = {name: {metric: value}}``)."""
+    from gazex_lib.eval import PROBE_METRICS
+
+    steps = sorted(selection["validation"])
+    chosen = selection["chosen_step"]
+    fig = Figure(figsize=figure_size(8.0, 2.6))
+    axes = fig.subplots(1, len(PROBE_METRICS))
+    for ax, (metric, higher) in zip(axes, PROBE_METRICS.items()):
+        vals = [selection["validation"][s][metric] for s in steps]
+        ax.plot(steps, vals, "o-", color=SOURCE_COLORS["trained"], ms=3, lw=1.2, label="trained")
+        ax.plot([chosen], [selection["validation"][chosen][metric]], "o", ms=8, mfc="none",
+                mec="black", label=f"chosen (step {chosen})")
+        for name, summary in (baselines or {}).items():
+            ax.axhline(summary[metric], ls="--", lw=1, color=SOURCE_COLORS.get(name, "#777777"),
+                       label=name)
+        ax.set_xlabel("optimiser step", fontsize=7)
+        ax.set_title(f"{metric}\n({'higher' if higher else 'lower'} is better)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        style_axes(ax, "y")
+    axes[-1].legend(fontsize=6, loc="best")
+    fig.suptitle(title or "Validation split: every kept checkpoint", fontsize=10)
+    fig.tight_layout()
+    return fig

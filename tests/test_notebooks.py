@@ -119,7 +119,8 @@ def test_pretraining_runs_on_a_given_data_root_and_is_deterministic(small_synthe
     assert set(r["readings"]["held_out"]) == {"1", "2"}          # multi-reader phases held out
     details = r["heldout_details"]
     assert all(v["kept"] <= 2 for v in details["records"]["tasks"].values())
-    assert set(first["provenance"]["stages"]) == {"keyframes", "pretraining", "heldout_answers"}
+    assert set(first["provenance"]["stages"]) == {"keyframes", "pretraining", "pretraining_image_blind",
+                                                  "checkpoint_selection", "heldout_answers"}
     assert (tmp_path / "a" / "out" / r["adapter_dir"] / "adapter_config.json").is_file()
     # asked again: every stage is reused, and the notebook says so
     again_nb = tmp_path / "a" / "again.ipynb"
@@ -128,7 +129,8 @@ def test_pretraining_runs_on_a_given_data_root_and_is_deterministic(small_synthe
                         kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False)
     text = "".join(o.get("text", "") for c in nbformat.read(again_nb, 4).cells
                    if c.cell_type == "code" for o in c.get("outputs", []))
-    for stage in ("keyframes", "pretraining", "heldout_answers"):
+    for stage in ("keyframes", "pretraining", "pretraining_image_blind", "checkpoint_selection",
+                  "heldout_answers"):
         assert f"stage {stage} [" in text and "]: reused (built in" in text
     assert "]: built in" not in text
 

@@ -125,7 +125,7 @@ def model_identity(model_path, size: str) -> dict:
 
 def provenance(*, data_fp: dict, model: dict, stages: dict) -> dict:
     """The ``provenance`` block of a result file."""
-    return {"git": git_state(), "packages": package_versions(), **{"device": device_info()},
+    return {"git": git_state(), "packages": package_versions(), "device": device_info(),
             "data_fingerprint": data_fp["fingerprint"], "data_parts": data_fp["datasets"],
             "model": model, "stages": dict(sorted(stages.items())),
             "threads": os.environ.get("OMP_NUM_THREADS")}

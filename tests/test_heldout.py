@@ -297,3 +297,18 @@ def test_answer_budgets_scale_the_longest_training_answer(qwen_tokenizer_dir):
                 for r in recs if r["task"] == t) for t in ("fvp", "sda_global")}
     assert answer_budgets(recs, tok, 1.5) == {t: math.ceil(1.5 * v) + 8 for t, v in n.items()}
     assert answer_budgets(recs, tok, 2.0, extra=0)["fvp"] == 2 * n["fvp"]
+
+
+def test_sda_details_split_the_pooled_accuracy_and_count_invalid_orders():
+    import pandas as pd
+
+    from gazex_lib.eval import sda_details
+
+    rows = [("a", "sda_global", 1.0, False), ("b", "sda_global", 0.0, True),
+            ("c", "sda_finding", 0.5, False), ("d", "fvp", 0.9, None)]
+    scores = pd.DataFrame([{"record_id": r, "task": t,
+                            "metric": "fvp_iou" if t == "fvp" else "sda_order_accuracy",
+                            "value": v, "invalid": inv} for r, t, v, inv in rows])
+    d = sda_details(scores)
+    assert d["by_task"] == {"sda_global": 0.5, "sda_finding": 0.5}
+    assert d["invalid_share"] == pytest.approx(1 / 3)

@@ -15,11 +15,11 @@ from gazex_lib.eval.baselines import (InputIgnoringBaseline, TextOnlyBaseline,
                                       best_constant_order, fit_baselines, parse_finding)
 from gazex_lib.eval.generate import answer_budgets, generate_answers
 from gazex_lib.eval.heldout import (PROBE_METRICS, PROBE_TASKS, TrivialBaseline, compare_sources,
-                                    fvp_truth_grid, heldout_records, path_details, score_answers,
+                                    fvp_truth_grid, heldout_records, path_details, sda_details, score_answers,
                                     score_fvp, score_path, score_sda, sda_chance,
                                     summarize_scores, path_truth_orig)
 
-__all__ = ["path_details", "generate_answers", "answer_budgets", "compare_sources", "sda_chance",
+__all__ = ["path_details", "sda_details", "generate_answers", "answer_budgets", "compare_sources", "sda_chance",
            "PROBE_TASKS", "PROBE_METRICS", "TrivialBaseline", "heldout_records", "score_answers",
            "score_fvp", "score_path", "score_sda", "summarize_scores", "fvp_truth_grid",
            "InputIgnoringBaseline", "TextOnlyBaseline", "best_constant_order", "fit_baselines",

@@ -68,7 +68,7 @@ from gazex_lib.tasks.records import RecordList
 
 __all__ = ["PROBE_TASKS", "PROBE_METRICS", "score_fvp", "score_path", "score_sda",
            "score_answers", "summarize_scores", "TrivialBaseline", "heldout_records",
-           "sda_chance", "compare_sources", "path_details", "fvp_truth_grid",
+           "sda_chance", "compare_sources", "path_details", "sda_details", "fvp_truth_grid",
            "path_truth_orig"]
 
 #: The probe tasks and the metric each feeds.
@@ -236,6 +236,16 @@ class TrivialBaseline:
     def to_dict(self) -> dict:
         return {"fvp_box_q1000": self.fvp_box, "path_points_q1000": self.path_points,
                 "path_mean_q1000": self.path_mean}
+
+
+def sda_details(scores: pd.DataFrame) -> dict:
+    """SDA detail: the order accuracy of ``sda_global`` and ``sda_finding`` on their own (the
+    headline pools them), and the share of SDA answers that were not a permutation."""
+    s = scores[scores["metric"] == "sda_order_accuracy"] if len(scores) else scores
+    by_task = {t: float(s.loc[s["task"] == t, "value"].mean()) if (s["task"] == t).any()
+               else float("nan") for t in ("sda_global", "sda_finding")}
+    invalid = float(s["invalid"].astype(bool).mean()) if len(s) and "invalid" in s else float("nan")
+    return {"by_task": by_task, "invalid_share": invalid}
 
 
 def path_details(scores: pd.DataFrame) -> dict:

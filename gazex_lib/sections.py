@@ -109,6 +109,7 @@ class TasksSection:
     ratios: dict | None
     n_records: int | None
     prompt_style: str
+    coords: str | None
     holdout_phases: tuple[int, ...]
     split: str
 
@@ -118,8 +119,9 @@ class HeldoutSection:
     """Chapter 03's held-out probes: records per task and split, records per ``generate``
     call, the generation budget factor (× the longest training answer, + 8 tokens), the
     MIMIC-CXR split names of the phase-3 validation and test readings (the multi-reader phases
-    held out of pretraining join the test split), the image bootstrap (resamples, level), and
-    whether the image-blind control (the same recipe trained on blanked media) runs."""
+    held out of pretraining join the test split), the image bootstrap (resamples, level), the
+    power of the ceiling analysis's detectable difference, and whether the image-blind control
+    (the same recipe trained on blanked media) runs."""
     max_per_task: int
     batch_size: int
     new_tokens_factor: float
@@ -127,6 +129,7 @@ class HeldoutSection:
     test_split: str
     n_boot: int
     ci_level: float
+    power: float
     image_blind: bool
 
 

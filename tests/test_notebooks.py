@@ -176,6 +176,29 @@ def test_pretraining_result_blocks_on_the_test_split():
     assert res["provenance"]["stages"]["pretraining"] in r["adapter_dir"]
 
 
+def test_pretraining_ceiling_leaves_room_for_the_image():
+    """The ceiling of chapter 03, measured before training (its result file): a perfect copy of
+    the targets scores the scorer's best, the baselines score what the held-out block says, and
+    on the test split a perfect reader of the planted findings beats the strongest baseline on
+    FVP and on the path with an interval that excludes zero. This guards the synthetic data:
+    a generator that leaves no room for a model that reads the image fails here."""
+    r = book_results("03_pretraining")["results"]
+    c = r["ceiling"]
+    blocks = {"validation": r["validation"], "test": r["heldout"]}
+    for split, block in c.items():
+        perfect = block["scores"]["perfect"]
+        assert perfect == {"fvp_iou": 1.0, "gtm_centroid_error_px": 0.0, "sda_order_accuracy": 1.0}
+        for name in ("input_ignoring", "text_only"):
+            assert block["scores"][name] == pytest.approx(blocks[split][name])
+        for metric, e in block["room"].items():
+            assert e["oracle"] == pytest.approx(block["scores"]["planted_oracle"][metric])
+            assert e["diff"] == pytest.approx(e["oracle"] - e["baseline"])
+            assert e["ci_low"] <= e["diff"] <= e["ci_high"] and e["detectable_difference"] > 0
+    room = c["test"]["room"]
+    assert room["fvp_iou"]["ci_low"] > 0, room["fvp_iou"]
+    assert room["gtm_centroid_error_px"]["ci_high"] < 0, room["gtm_centroid_error_px"]
+
+
 #: Measured on the ci book of 2026-12-01 (generator 4 data, test split: 36 images, 95 %
 #: intervals over images, the step chosen on validation: 200 of 100/200/300). With three times
 #: the training records of generator 3, 300 steps (3 epochs) no longer teach the tiny model the

@@ -2,10 +2,16 @@
 
 * :mod:`.bootstrap`: :func:`image_bootstrap`, percentile intervals of the probe metrics and of
   paired differences between sources, resampling images (not records).
+* :mod:`.ceiling`: :class:`PlantedOracle`, a perfect image reader of the synthetic truth, and
+  :func:`detectable_difference`, what the test split can detect (measured before tuning).
 * :mod:`.planted`: :func:`planted_effect`, chapter 03's trained model against its strongest
   baseline on the test split, and :func:`goal_met`.
 """
 from gazex_lib.analysis.bootstrap import BOOTSTRAP_COLUMNS, MIN_BOOT, image_bootstrap
+from gazex_lib.analysis.ceiling import (PlantedOracle, ceiling_frame, ceiling_report,
+                                        detectable_difference, planted_finding)
 from gazex_lib.analysis.planted import goal_met, planted_effect
 
-__all__ = ["BOOTSTRAP_COLUMNS", "MIN_BOOT", "image_bootstrap", "planted_effect", "goal_met"]
+__all__ = ["BOOTSTRAP_COLUMNS", "MIN_BOOT", "image_bootstrap", "planted_effect", "goal_met",
+           "PlantedOracle", "planted_finding", "detectable_difference", "ceiling_report",
+           "ceiling_frame"]

@@ -3,8 +3,8 @@
 Every baseline is fitted on **training records only**, answers each probe record in the
 task's own format, and goes through the same scorer as the model
 (:func:`gazex_lib.eval.score_answers`). Boxes and points are averaged on Qwen2-VL's 0-1000
-grid over the film (``q1000``; an ``official_px`` FVP box is divided by the film size first)
-and written back in each record's ``coords``; the FVP layout (clean / official) is the one
+grid over the film (``q1000``; a ``q<N>`` number is scaled by 1000 / N, an ``official_px``
+FVP box divided by the film size) and written back in each record's ``coords``; the FVP layout (clean / official) is the one
 of the training targets.
 
 ``input_ignoring`` (:class:`InputIgnoringBaseline`): uses no input but the task and the counts
@@ -47,9 +47,11 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from gazex_lib.tasks import encode_order, format_boxes, format_path, order_truth, record_target
+from gazex_lib.tasks.coords import grid_steps
 
 __all__ = ["parse_finding", "best_constant_order", "InputIgnoringBaseline", "TextOnlyBaseline",
-           "fit_baselines", "BACKOFF_LEVELS", "CENTRE_BOX"]
+           "fit_baselines", "BACKOFF_LEVELS", "CENTRE_BOX", "box_q1000", "box_out", "path_q1000",
+           "path_out"]
 
 SDA_TASKS = ("sda_global", "sda_finding")
 #: Backoff levels of the text-only baseline, finest first: the key prefix length each uses.
@@ -134,22 +136,39 @@ def parse_finding(sentence: str) -> tuple[str | None, str | None, str | None]:
 
 
 # --- coordinates -------------------------------------------------------------------------------
-def _box_q1000(meta: dict) -> np.ndarray:
-    """An FVP record's target observation box on the 0-1000 grid (floats)."""
+def box_q1000(meta: dict) -> np.ndarray:
+    """An FVP record's target observation box on the 0-1000 grid (floats), from its
+    ``coords`` (``q<N>``: × 1000 / N; ``official_px``: ÷ film size × 1000)."""
     box = np.asarray(meta["observation"], dtype=float)
-    if meta.get("coords", "q1000") == "q1000":
-        return box
+    steps = grid_steps(meta.get("coords", "q1000"))
+    if steps is not None:
+        return box * (1000 / steps)
     w, h = meta["film_size"]
     return box / np.array([w, h, w, h, w, h]) * 1000
 
 
-def _box_out(q, meta: dict) -> list[int]:
-    """A q1000 box in the record's ``coords`` (``official_px``: truncated, as the targets)."""
+def box_out(q, meta: dict) -> list[int]:
+    """A 0-1000 box in the record's ``coords`` (``q<N>``: rounded to its grid;
+    ``official_px``: truncated, as the targets)."""
     q = np.clip(np.asarray(q, dtype=float), 0, 1000)
-    if meta.get("coords", "q1000") == "q1000":
-        return np.rint(q).astype(int).tolist()
+    steps = grid_steps(meta.get("coords", "q1000"))
+    if steps is not None:
+        return np.rint(q * (steps / 1000)).astype(int).tolist()
     w, h = meta["film_size"]
     return [int(round(v, 6)) for v in q / 1000 * np.array([w, h, w, h, w, h])]
+
+
+def path_q1000(meta: dict) -> list:
+    """A ``gtm_path`` record's target points on the 0-1000 grid (floats)."""
+    steps = grid_steps(meta.get("coords", "q1000"))
+    return (np.asarray(meta["points"], dtype=float).reshape(-1, 2) * (1000 / steps)).tolist()
+
+
+def path_out(points, meta: dict) -> list:
+    """0-1000 points as integer points on the record's ``q<N>`` grid."""
+    steps = grid_steps(meta.get("coords", "q1000"))
+    q = np.clip(np.asarray(points, dtype=float).reshape(-1, 2), 0, 1000)
+    return np.rint(q * (steps / 1000)).astype(int).tolist()
 
 
 def rounded_mean(values) -> list[int]:
@@ -239,10 +258,11 @@ class _Baseline:
     name = "baseline"
 
     @classmethod
-    def fit(cls, train_records):
-        """The baseline fitted on ``train_records`` (training records only)."""
+    def fit(cls, train_records, **options):
+        """The baseline fitted on ``train_records`` (training records only); ``options`` go
+        to the constructor (a subclass's own settings)."""
         train_records = list(train_records)
-        self = cls()
+        self = cls(**options)
         self.fvp_style = _fvp_style(train_records)
         self.orders = _ConstantOrders(train_records)
         self.n_train = dict(Counter(r["task"] for r in train_records))
@@ -287,20 +307,20 @@ class InputIgnoringBaseline(_Baseline):
     name = "input_ignoring"
 
     def _fit(self, train_records) -> None:
-        boxes = [_box_q1000(r["meta"]) for r in train_records if r["task"] == "fvp"]
+        boxes = [box_q1000(r["meta"]) for r in train_records if r["task"] == "fvp"]
         self.fvp_box = rounded_mean(boxes) if boxes else list(CENTRE_BOX)
         self.path_points, self.path_mean = mean_path_by_position(
-            [r["meta"]["points"] for r in train_records if r["task"] == "gtm_path"])
+            [path_q1000(r["meta"]) for r in train_records if r["task"] == "gtm_path"])
 
     def _fvp(self, record: dict) -> str:
         self._stats("fvp")["mean_box"] += 1
-        return format_boxes([], _box_out(self.fvp_box, record["meta"]), self.fvp_style)
+        return format_boxes([], box_out(self.fvp_box, record["meta"]), self.fvp_style)
 
     def _path(self, record: dict) -> str:
         n = int(record["meta"]["n_points"])
         self._stats("gtm_path")["mean_point"] += n
-        return format_path([self.path_points[i] if i < len(self.path_points) else self.path_mean
-                            for i in range(n)])
+        return format_path(path_out([self.path_points[i] if i < len(self.path_points)
+                                     else self.path_mean for i in range(n)], record["meta"]))
 
     def _fitted(self) -> dict:
         return {"fvp_box_q1000": self.fvp_box, "path_points_q1000": self.path_points,
@@ -344,22 +364,22 @@ class TextOnlyBaseline(_Baseline):
     name = "text_only"
 
     def _fit(self, train_records) -> None:
-        self.fvp = _KeyMeans((parse_finding(r["meta"]["sentence"]), _box_q1000(r["meta"]))
+        self.fvp = _KeyMeans((parse_finding(r["meta"]["sentence"]), box_q1000(r["meta"]))
                              for r in train_records if r["task"] == "fvp")
         self.path = _KeyMeans((parse_finding(s), np.asarray(p, dtype=float))
                               for r in train_records if r["task"] == "gtm_path"
-                              for s, p in zip(r["meta"]["sentences"], r["meta"]["points"]))
+                              for s, p in zip(r["meta"]["sentences"], path_q1000(r["meta"])))
 
     def _fvp(self, record: dict) -> str:
         meta = record["meta"]
         q = self.fvp.lookup(parse_finding(meta["sentence"]), self._stats("fvp"), CENTRE_BOX)
-        return format_boxes([], _box_out(q, meta), self.fvp_style)
+        return format_boxes([], box_out(q, meta), self.fvp_style)
 
     def _path(self, record: dict) -> str:
         stats = self._stats("gtm_path")
         pts = [self.path.lookup(parse_finding(s), stats, (500, 500))
                for s in record["meta"]["sentences"]]
-        return format_path([np.rint(np.clip(p, 0, 1000)).astype(int) for p in pts])
+        return format_path(path_out(pts, record["meta"]))
 
     def _fitted(self) -> dict:
         return {"fvp": self.fvp.to_dict(), "gtm_path": self.path.to_dict()}

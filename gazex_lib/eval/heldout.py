@@ -5,8 +5,8 @@ Three probe tasks, one number each (what ``03_pretraining.json`` reports under `
 ``fvp_iou`` (FVP, higher is better)
     IoU (unitless, in [0, 1]) of the answer's **observation** box with the record's **own
     target** observation box, both mapped to the film grid (¼-scale px,
-    :func:`gazex_lib.tasks.fvp_to_grid`; q1000 answer numbers clipped to [0, 1000], the grid
-    they are written on). The truth is ``meta["observation"]`` (:func:`fvp_truth_grid`): the
+    :func:`gazex_lib.tasks.fvp_to_grid`; ``q<N>`` answer numbers clipped to [0, N], the grid
+    they are written on, ``q1000`` by default). The truth is ``meta["observation"]`` (:func:`fvp_truth_grid`): the
     box written in the target, after the record's ``shrink`` and in its ``coords``, i.e. what
     the model was trained to write, so a perfect copy of the target scores exactly 1. (It
     used to be ``meta["observation_grid"]``, the table's box *before* the shrink: a model
@@ -15,8 +15,8 @@ Three probe tasks, one number each (what ``03_pretraining.json`` reports under `
 ``gtm_centroid_error_px`` (``gtm_path``, lower is better)
     Euclidean distance in **original image pixels** between the answer's point for a sentence
     and the true gaze centroid of that sentence (the holistic map's intensity-weighted
-    centroid, as the target writes it on the 0-1000 grid, :func:`path_truth_orig`; answer
-    numbers clipped to [0, 1000]). Points are matched **by their labels**
+    centroid, as the target writes it on its 0-N grid, :func:`path_truth_orig`; answer
+    numbers clipped to [0, N]). Points are matched **by their labels**
     (``<path>2:(x,y),1:(x,y)</path>``: the number before the colon names the sentence, as
     the target writes it; :func:`gazex_lib.tasks.path.parse_path_labelled`), not by their
     position. A sentence without a usable point (no point labelled with its number; points
@@ -57,12 +57,14 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from gazex_lib.eval.baselines import (CENTRE_BOX, SDA_TASKS, mean_path_by_position,
+from gazex_lib.eval.baselines import (CENTRE_BOX, SDA_TASKS, box_out, box_q1000,
+                                      mean_path_by_position, path_out, path_q1000,
                                       rounded_mean)
 from gazex_lib.tasks import (build_pretraining_records, decode_order, encode_order,
                              format_boxes, format_path, fvp_to_grid, order_accuracy,
                              order_truth, parse_fvp)
 from gazex_lib.tasks.fvp import box_iou
+from gazex_lib.tasks.coords import grid_steps
 from gazex_lib.tasks.path import parse_path_labelled
 from gazex_lib.tasks.records import RecordList
 
@@ -94,28 +96,36 @@ def score_fvp(record: dict, answer: str) -> dict:
     obs = parse_fvp(answer or "")["observation"]
     if obs is None:
         return {"value": 0.0, "parsed": False, "n": 1}
-    if meta["coords"] == "q1000":
-        obs = tuple(min(max(v, 0.0), 1000.0) for v in obs)
+    steps = grid_steps(meta["coords"])
+    if steps is not None:
+        obs = tuple(min(max(v, 0.0), float(steps)) for v in obs)
     pred = fvp_to_grid(obs, meta["coords"], meta["film_size"])
     iou = box_iou(pred, fvp_truth_grid(record))
     return {"value": 0.0 if math.isnan(iou) else iou, "parsed": True, "n": 1}
 
 
+def path_steps(meta: dict) -> int:
+    """``N`` of a path record's ``q<N>`` grid (records without ``coords``: 1000)."""
+    return grid_steps(meta.get("coords", "q1000"))
+
+
 def path_truth_orig(record: dict) -> np.ndarray:
     """The scored truth of a ``gtm_path`` record, ``(n, 2)`` in original image px: its own
-    target points ``meta["points"]`` (q1000) times ``image_size / 1000``. They differ from
-    the centroids ``meta["points_orig"]`` by the q1000 rounding only (about
-    ``image size / 2000`` px per axis), and a perfect copy of the target scores error 0."""
+    target points ``meta["points"]`` (on its 0-N grid, ``q1000`` by default) times
+    ``image_size / N``. They differ from the centroids ``meta["points_orig"]`` by the grid's
+    rounding only (up to ``image size / 2N`` px per axis), and a perfect copy of the target
+    scores error 0."""
     w, h = record["meta"]["image_size"]
-    return np.asarray(record["meta"]["points"], dtype=float).reshape(-1, 2) / 1000 * [w, h]
+    steps = path_steps(record["meta"])
+    return np.asarray(record["meta"]["points"], dtype=float).reshape(-1, 2) / steps * [w, h]
 
 
 def score_path(record: dict, answer: str) -> dict:
     """``{"value": mean error px, "sum": .., "n": sentences, "parsed": bool, "missing": k,
     "answered_sum": .., "answered_n": .., "label_errors": j}`` of one ``gtm_path`` answer.
 
-    Points are matched to sentences by their labels (module docstring); q1000 numbers are
-    clipped to [0, 1000] and mapped to original px; a sentence without a usable point scores
+    Points are matched to sentences by their labels (module docstring); grid numbers are
+    clipped to [0, N] (1000 for ``q1000``) and mapped to original px; a sentence without a usable point scores
     the distance to the farthest image corner. ``label_errors``: written points not used
     (no label, a label out of ``1..n``, or a repeated label)."""
     meta = record["meta"]
@@ -124,6 +134,7 @@ def score_path(record: dict, answer: str) -> dict:
                        "build it with gazex_lib.tasks.build_pretraining_records")
     w, h = meta["image_size"]
     truth = path_truth_orig(record)
+    steps = float(path_steps(meta))
     points = parse_path_labelled(answer or "")
     by_label = {}
     for label, x, y in points:
@@ -132,8 +143,8 @@ def score_path(record: dict, answer: str) -> dict:
     errors, answered = [], []
     for i, (tx, ty) in enumerate(truth):
         if i + 1 in by_label:
-            qx, qy = (min(max(v, 0.0), 1000.0) for v in by_label[i + 1])
-            err = math.hypot(qx / 1000 * w - tx, qy / 1000 * h - ty)
+            qx, qy = (min(max(v, 0.0), steps) for v in by_label[i + 1])
+            err = math.hypot(qx / steps * w - tx, qy / steps * h - ty)
             answered.append(err)
         else:
             err = max(math.hypot(cx - tx, cy - ty) for cx in (0, w) for cy in (0, h))
@@ -197,8 +208,8 @@ def summarize_scores(scores: pd.DataFrame) -> dict:
 
 
 class TrivialBaseline:
-    """The chapter's ``trivial`` answers, fitted on the training records: FVP the mean
-    q1000 training observation box (no clues), GTM path the mean point by sentence position,
+    """The chapter's ``trivial`` answers, fitted on the training records (on the 0-1000 grid,
+    answered in each record's ``coords``): FVP the mean training observation box (no clues), GTM path the mean point by sentence position,
     SDA the **identity** order (penalised by the identity re-draw; see
     :mod:`gazex_lib.eval.heldout`). ``answer(record) -> str``."""
 
@@ -209,22 +220,19 @@ class TrivialBaseline:
 
     @classmethod
     def fit(cls, train_records) -> "TrivialBaseline":
-        fvp = [r["meta"]["observation"] for r in train_records if r["task"] == "fvp"
-               and r["meta"].get("coords") == "q1000"]
+        fvp = [box_q1000(r["meta"]) for r in train_records if r["task"] == "fvp"]
         points, mean = mean_path_by_position(
-            [r["meta"]["points"] for r in train_records if r["task"] == "gtm_path"])
+            [path_q1000(r["meta"]) for r in train_records if r["task"] == "gtm_path"])
         return cls(rounded_mean(fvp) if fvp else None, points, mean)
 
     def answer(self, record: dict) -> str:
         task, meta = record["task"], record["meta"]
         if task == "fvp":
-            if meta.get("coords", "q1000") != "q1000":
-                raise ValueError("the trivial FVP answer is fitted in q1000 coordinates")
-            return format_boxes([], self.fvp_box, "clean")
+            return format_boxes([], box_out(self.fvp_box, meta), "clean")
         if task == "gtm_path":
             n = int(meta["n_points"])
-            return format_path([self.path_points[i] if i < len(self.path_points)
-                                else self.path_mean for i in range(n)])
+            return format_path(path_out([self.path_points[i] if i < len(self.path_points)
+                                         else self.path_mean for i in range(n)], meta))
         if task in SDA_TASKS:
             fmt = meta.get("order_format", "ranks")
             return encode_order(order_truth(list(range(int(meta["n_frames"]))), fmt), fmt)

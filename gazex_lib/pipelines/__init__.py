@@ -10,6 +10,7 @@ from gazex_lib.pipelines.pretraining import (PROBE_SPLITS, PretrainingInputs, ad
                                              pretraining_inputs, pretraining_stage, probe_readings,
                                              read_answers, read_train_summary, record_images,
                                              train_config)
+from gazex_lib.pipelines.ceiling import ceiling, ceiling_answerers
 from gazex_lib.pipelines.selection import (checkpoint_adapters, choose_step, read_selection,
                                            selection_stage)
 
@@ -36,4 +37,5 @@ def _heldout(run):
 __all__ = ["PretrainingInputs", "pretraining_inputs", "pretraining_stage", "heldout_answers_stage",
            "heldout_probe_records", "read_train_summary", "read_answers", "adapter_dir",
            "train_config", "STAGE_RUNNERS", "PROBE_SPLITS", "probe_readings", "record_images",
-           "checkpoint_adapters", "choose_step", "read_selection", "selection_stage"]
+           "checkpoint_adapters", "choose_step", "read_selection", "selection_stage",
+           "ceiling", "ceiling_answerers"]

@@ -138,8 +138,8 @@ def probe_readings(run, split: str) -> list[str]:
 def heldout_probe_records(run, inputs: PretrainingInputs, split: str = "test"):
     """The probe records of one split's readings never trained on (and whose image no
     training record shows), ``heldout.max_per_task`` per task, with the training records'
-    task options (prompt style)."""
-    from gazex_lib import eval as gx_eval
+    task options (prompt style, coordinates)."""
+    from gazex_lib import eval as gx_eval, tasks
 
     probe = [t for t in gx_eval.PROBE_TASKS if t in run.config.tasks.names]
     readings = probe_readings(run, split)
@@ -149,7 +149,7 @@ def heldout_probe_records(run, inputs: PretrainingInputs, split: str = "test"):
                          f"{list(run.config.tasks.holdout_phases)} held out)")
     return gx_eval.heldout_records(inputs.keyframes, run.dataset, inputs.records, tasks=probe,
                                    max_per_task=run.config.heldout.max_per_task, seed=run.seed,
-                                   readings=readings, prompt_style=run.config.tasks.prompt_style)
+                                   readings=readings, **tasks.task_options(run.config.tasks))
 
 
 def record_images(records, ds) -> dict:

@@ -6,11 +6,14 @@ Built from the key-frame table (:mod:`gazex_lib.gaze.table`); no model code here
 * :mod:`.prompts`: the official prompts verbatim (T1-T6) and our clean ones;
 * :mod:`.fvp` (T4), :mod:`.gtm` (T1-T3), :mod:`.sda` (T5, T6), :mod:`.order` (SDA answers);
 * :mod:`.path`: ``gtm_path``, our trajectory probe (film + report -> gaze point per sentence);
+* :mod:`.coords`: the coordinate systems of FVP and path answers (``q1000``, ``q<N>``);
 * :mod:`.mixing`: task ratios and the seeded shuffle;
 * :mod:`.build`: :func:`build_pretraining_records`, the whole set with its summary.
 """
 from gazex_lib.tasks.build import (OFFICIAL_TASK_PHASES, build_pretraining_records,
-                                   records_from_config, select_readings, task_counts)
+                                   records_from_config, select_readings, task_counts,
+                                   task_options)
+from gazex_lib.tasks.coords import check_coords, from_grid, grid_steps, to_grid
 from gazex_lib.tasks.fvp import COORDS, box_iou, format_boxes, fvp_records, fvp_to_grid, parse_fvp
 from gazex_lib.tasks.gtm import gtm_clip_records, gtm_image_records, gtm_records, report_text
 from gazex_lib.tasks.path import format_path, gtm_path_records, parse_path
@@ -27,6 +30,7 @@ from gazex_lib.tasks.sda import DESCRIPTIONS, sda_finding_records, sda_global_re
 
 __all__ = [
     "build_pretraining_records", "records_from_config", "select_readings", "task_counts", "OFFICIAL_TASK_PHASES",
+    "task_options", "check_coords", "grid_steps", "to_grid", "from_grid",
     "fvp_records", "gtm_records", "gtm_image_records", "gtm_clip_records",
     "sda_global_records", "sda_finding_records", "report_text", "gtm_path_records",
     "format_path", "parse_path",

@@ -18,7 +18,8 @@
 * ``reading_ids``: optionally restrict to these readings.
 
 **Options per task** (defaults follow ``prompt_style``: ``"official"`` reproduces the
-official code, ``"clean"`` is ours): ``coords`` (``official_px`` / ``q1000``), ``shrink``
+official code, ``"clean"`` is ours): ``coords`` (``official_px`` / ``q1000``; any ``q<N>``, :mod:`.coords`; ``gtm_path`` takes
+the ``q<N>`` ones, ``official_px`` leaves it on ``q1000``), ``shrink``
 (``official_percent`` / ``none``) (:mod:`.fvp`), ``order_format`` (``official`` /
 ``ranks``), ``sda_description`` (``official_transcription`` / ``none``),
 ``redraw_identity`` (``False`` / ``True``) (:mod:`.sda`, :mod:`.order`); and
@@ -145,7 +146,8 @@ def build_pretraining_records(kt, ds, *, tasks=DEFAULT_TASKS, ratios: dict | Non
     kwargs = {
         "fvp": dict(prompt_style=prompt_style, coords=coords, shrink=shrink),
         "gtm": dict(prompt_style=prompt_style), "gtm_image": dict(prompt_style=prompt_style),
-        "gtm_clip": dict(prompt_style=prompt_style), "gtm_path": {},
+        "gtm_clip": dict(prompt_style=prompt_style),
+        "gtm_path": dict(coords=None if coords == "official_px" else coords),
         "sda_global": dict(seed=seed, prompt_style=prompt_style, order_format=order_format,
                            description=sda_description, redraw_identity=redraw_identity),
         "sda_finding": dict(seed=seed, prompt_style=prompt_style, order_format=order_format,
@@ -213,14 +215,19 @@ def task_counts(records) -> dict:
 
 
 
+def task_options(tasks_cfg) -> dict:
+    """The options of a ``tasks`` section that shape each record's text (``prompt_style``,
+    ``coords``): the training records and every probe record are built with the same ones."""
+    return {"prompt_style": tasks_cfg.prompt_style, "coords": tasks_cfg.coords}
+
+
 def records_from_config(kt, ds, tasks_cfg, seed: int = 0, **overrides) -> RecordList:
     """:func:`build_pretraining_records` with a ``tasks`` section
     (:class:`gazex_lib.sections.TasksSection`: ``names``, ``ratios``, ``n_records``,
-    ``prompt_style``, ``holdout_phases``, ``split``); keyword ``overrides`` (any argument of
+    ``prompt_style``, ``coords``, ``holdout_phases``, ``split``); keyword ``overrides`` (any argument of
     that function) win."""
     kwargs = dict(tasks=tuple(tasks_cfg.names), ratios=tasks_cfg.ratios,
-                  n_records=tasks_cfg.n_records, prompt_style=tasks_cfg.prompt_style,
-                  holdout_phases=tuple(tasks_cfg.holdout_phases), split=tasks_cfg.split,
-                  seed=seed)
+                  n_records=tasks_cfg.n_records, holdout_phases=tuple(tasks_cfg.holdout_phases),
+                  split=tasks_cfg.split, seed=seed, **task_options(tasks_cfg))
     kwargs.update(overrides)
     return build_pretraining_records(kt, ds, **kwargs)

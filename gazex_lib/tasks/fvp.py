@@ -13,6 +13,9 @@ clusters, the official rule the key-frame table already applies) then the **holi
     or height (y) on the key-frame grid (:func:`gazex_lib.gaze.boxes.to_qwen1000`; equals
     the table's ``box_q1000_*`` columns). Invariant to the resizing the processor does
     (``smart_resize`` to multiples of 28, pixel caps), unlike absolute pixels.
+``"q<N>"``
+    the same rule on a coarser 0-N grid (the ci profile's cheaper coordinates,
+    :mod:`gazex_lib.tasks.coords`).
 ``"official_px"``
     pixels of the ¼-scale film (the table's ``box_*`` columns), truncated with ``int()``
     after the shrink, centroid ``int()`` too: exactly ``Create_Training_Data.py``.
@@ -43,14 +46,15 @@ from collections import Counter
 
 import numpy as np
 
-from gazex_lib.gaze.boxes import (SHRINK_MODES, Box, from_qwen1000, shrink_box,
-                                  to_qwen1000)
+from gazex_lib.gaze.boxes import SHRINK_MODES, Box, shrink_box
 from gazex_lib.tasks import prompts as P
+from gazex_lib.tasks.coords import check_coords, from_grid, grid_steps, to_grid
 from gazex_lib.tasks.records import clean_sentence, film_ref, make_record, style_default
 
 __all__ = ["COORDS", "fvp_records", "format_boxes", "parse_fvp", "fvp_to_grid", "row_box",
            "box_iou"]
 
+#: The named coordinate systems; any ``"q<N>"`` (2 <= N <= 1000) is accepted too.
 COORDS = ("q1000", "official_px")
 _GRID = ("box_x_min", "box_y_min", "box_x_max", "box_y_max", "box_cx", "box_cy")
 _PAIR_RE = re.compile(r"\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)")
@@ -62,10 +66,11 @@ def row_box(row) -> Box:
 
 
 def _convert(box: Box, coords: str, film_wh) -> list[int]:
-    if coords == "official_px":
+    steps = grid_steps(coords)
+    if steps is None:
         return [int(v) for v in box.as_tuple()]
     w, h = film_wh
-    return [int(to_qwen1000(v, s)) for v, s in zip(box.as_tuple(), (w, h, w, h, w, h))]
+    return [int(to_grid(v, s, steps)) for v, s in zip(box.as_tuple(), (w, h, w, h, w, h))]
 
 
 def format_boxes(clues: list, observation, style: str) -> str:
@@ -111,8 +116,7 @@ def fvp_records(rows, *, prompt_style: str = "clean", coords: str | None = None,
     P.check_style(prompt_style)
     coords = style_default(coords, prompt_style, "official_px", "q1000")
     shrink = style_default(shrink, prompt_style, "official_percent", "none")
-    if coords not in COORDS:
-        raise ValueError(f"coords must be one of {COORDS}, got {coords!r}")
+    check_coords(coords)
     if shrink not in SHRINK_MODES:
         raise ValueError(f"shrink must be one of {SHRINK_MODES}, got {shrink!r}")
     if shrink != "none" and _table_shrink(rows) != "none":
@@ -146,7 +150,7 @@ def fvp_records(rows, *, prompt_style: str = "clean", coords: str | None = None,
                 sentence=text)
         else:
             prompt = P.CLEAN_FVP.format(sentence=clean_sentence(text),
-                                        coords=P.CLEAN_FVP_COORDS[coords])
+                                        coords=P.clean_fvp_coords(coords))
         meta = {"sentence_index": int(sidx), "sentence": text, "status": str(h["status"]),
                 "n_clusters": int(h["n_clusters"]), "coords": coords, "shrink": shrink,
                 "film_size": list(film_wh), "clues": clues, "observation": obs,
@@ -178,12 +182,11 @@ def fvp_to_grid(box, coords: str, film_size) -> tuple | None:
     """A parsed box (6 numbers in ``coords``) in film-grid pixels (``film_size=(w, h)``)."""
     if box is None:
         return None
-    if coords == "official_px":
+    steps = grid_steps(coords)
+    if steps is None:
         return tuple(float(v) for v in box)
-    if coords != "q1000":
-        raise ValueError(f"coords must be one of {COORDS}, got {coords!r}")
     w, h = film_size
-    return tuple(float(from_qwen1000(v, s)) for v, s in zip(box, (w, h, w, h, w, h)))
+    return tuple(float(from_grid(v, s, steps)) for v, s in zip(box, (w, h, w, h, w, h)))
 
 
 def box_iou(a, b) -> float:

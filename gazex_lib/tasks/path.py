@@ -12,8 +12,9 @@ It is a probe task: in the ``tasks.names`` of both profiles so that the held-out
 can score trajectories, and removable from the mix for a paper-only pretraining run
 (``book/fidelity.md``).
 
-**Text.** Coordinates on Qwen2-VL's 0-1000 grid over the film (as FVP's default ``q1000``),
-one ``k:(x,y)`` per sentence, numbered as the prompt numbers the sentences:
+**Text.** Coordinates on Qwen2-VL's 0-1000 grid over the film (``coords="q1000"``, as FVP's
+default), or on a coarser 0-N grid (``"q<N>"``, :mod:`gazex_lib.tasks.coords`), one
+``k:(x,y)`` per sentence, numbered as the prompt numbers the sentences:
 ``<path>1:(412,233),2:(520,610)</path>``. :func:`parse_path` reads the points back in the
 order written (labels dropped); :func:`parse_path_labelled` keeps each point's label (the
 sentence number before the colon), which the scorer matches on.
@@ -28,8 +29,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from gazex_lib.gaze.boxes import to_qwen1000
 from gazex_lib.tasks import prompts as P
+from gazex_lib.tasks.coords import check_coords, grid_steps, to_grid
 from gazex_lib.tasks.records import clean_sentence, film_ref, make_record
 
 __all__ = ["gtm_path_records", "format_path", "parse_path", "parse_path_labelled"]
@@ -65,12 +66,15 @@ def parse_path_labelled(text: str) -> list[tuple[int | None, float, float]]:
     return [(int(k) if k else None, float(a), float(b)) for k, a, b in _LABELLED_RE.findall(body)]
 
 
-def gtm_path_records(rows, *, extra_meta: dict | None = None):
+def gtm_path_records(rows, *, coords: str | None = None, extra_meta: dict | None = None):
     """The path record of one reading's key-frame rows. Returns ``(records, skipped)``.
 
-    ``meta`` carries the truth: ``points`` (q1000), ``points_grid`` (film-grid px),
+    ``coords``: ``"q<N>"`` (``None``: ``"q1000"``). ``meta`` carries the truth: ``points``
+    (in ``coords``), ``coords``, ``points_grid`` (film-grid px),
     ``points_orig`` (original image px), ``sentence_index`` and ``sentences`` of the listed
     sentences, and ``film_size`` (grid ``[width, height]``)."""
+    coords = check_coords("q1000" if coords is None else coords, allow_px=False)
+    steps = grid_steps(coords)
     rows = rows.sort_values("frame_index", kind="stable")
     hol = rows[rows["frame_kind"] == "holistic"].sort_values("sentence_index", kind="stable")
     if not len(hol):
@@ -84,15 +88,15 @@ def gtm_path_records(rows, *, extra_meta: dict | None = None):
         return [], +skipped
     film_w, film_h = int(hol["film_width"].iloc[0]), int(hol["film_height"].iloc[0])
     grid = [(float(x), float(y)) for x, y in zip(hol["box_cx"], hol["box_cy"])]
-    points = [(to_qwen1000(x, film_w), to_qwen1000(y, film_h)) for x, y in grid]
+    points = [(to_grid(x, film_w, steps), to_grid(y, film_h, steps)) for x, y in grid]
     sentences = [clean_sentence(str(t)) for t in hol["text"]]
     listing = " ".join(f"{i}. {s}" for i, s in enumerate(sentences, 1))
     meta = {"sentence_index": [int(v) for v in hol["sentence_index"]],
-            "sentences": sentences, "n_points": len(points), "points": [list(p) for p in points],
+            "sentences": sentences, "n_points": len(points), "points": [list(p) for p in points], "coords": coords,
             "points_grid": [list(p) for p in grid],
             "points_orig": [[float(x), float(y)]
                             for x, y in zip(hol["box_orig_cx"], hol["box_orig_cy"])],
             "film_size": [film_w, film_h], **(extra_meta or {})}
-    prompt = P.CLEAN_GTM_PATH.format(n=len(points), sentences=listing)
+    prompt = P.CLEAN_GTM_PATH.format(n=len(points), sentences=listing, steps=steps)
     return [make_record("gtm_path", rid, prompt, format_path(points), images=[film_ref(rid)],
                         meta=meta)], +skipped

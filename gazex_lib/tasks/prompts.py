@@ -30,7 +30,7 @@ __all__ = [
     "OFFICIAL_GTM_CLIP", "OFFICIAL_FVP_CLUES", "OFFICIAL_FVP_NO_CLUES", "OFFICIAL_SDA_GLOBAL",
     "OFFICIAL_SDA_FINDING", "CLEAN_GTM_VIDEO", "CLEAN_GTM_IMAGE", "CLEAN_GTM_CLIP", "CLEAN_FVP",
     "CLEAN_SDA_GLOBAL", "CLEAN_SDA_FINDING", "CLEAN_FVP_COORDS", "CLEAN_ORDER_INSTRUCTIONS",
-    "CLEAN_DESCRIBE_INSTRUCTION", "CLEAN_GTM_PATH", "OFFICIAL_INFERENCE_PROMPT", "check_style",
+    "CLEAN_DESCRIBE_INSTRUCTION", "CLEAN_GTM_PATH", "OFFICIAL_INFERENCE_PROMPT", "check_style", "clean_fvp_coords",
 ]
 
 PROMPT_STYLES = ("official", "clean")
@@ -119,6 +119,8 @@ CLEAN_FVP = (
 CLEAN_FVP_COORDS = {
     "q1000": ("Coordinates are integers on a 0-1000 grid over the image (x from the left, y "
               "from the top): top-left corner, bottom-right corner, then the gaze centroid."),
+    "q<N>": ("Coordinates are integers on a 0-{steps} grid over the image (x from the left, y "
+             "from the top): top-left corner, bottom-right corner, then the gaze centroid."),
     "official_px": ("Coordinates are integer pixels of the image (x from the left, y from the "
                     "top): top-left corner, bottom-right corner, then the gaze centroid."),
 }
@@ -148,8 +150,18 @@ CLEAN_SDA_FINDING = (
 CLEAN_GTM_PATH = (
     "<image>A radiologist reading this chest X-ray dictated these {n} sentences, in order: "
     "{sentences} For each sentence, in order, give the point the radiologist's gaze was "
-    "centred on while dictating it, as integers on a 0-1000 grid over the image (x from the "
+    "centred on while dictating it, as integers on a 0-{steps} grid over the image (x from the "
     "left, y from the top). Answer as '<path>1:(x1,y1),2:(x2,y2),...</path>' with {n} points.")
+
+
+def clean_fvp_coords(coords: str) -> str:
+    """The coordinate sentence of :data:`CLEAN_FVP` for ``coords`` (``q1000``,
+    ``official_px`` or any ``q<N>``)."""
+    if coords in CLEAN_FVP_COORDS:
+        return CLEAN_FVP_COORDS[coords]
+    from gazex_lib.tasks.coords import grid_steps
+
+    return CLEAN_FVP_COORDS["q<N>"].format(steps=grid_steps(coords))
 
 
 def check_style(prompt_style: str) -> str:

@@ -1,0 +1,57 @@
+"""Coordinate systems of the numbers the FVP and GTM-path answers write.
+
+``"q1000"`` (the clean default)
+    Qwen2-VL's 0-1000 grid over the film, the grid it was pretrained to ground on:
+    ``q = floor(v / size * 1000 + 0.5)`` clipped to [0, 1000] (round half up), ``size`` the
+    film's width (x) or height (y) on the key-frame grid. Back: ``q / 1000 * size``.
+``"q<N>"`` (``2 <= N <= 1000``; the ci profile's cheaper coordinates)
+    The same rule on a 0-N grid: ``floor(v / size * N + 0.5)`` clipped to [0, N]. Qwen2's
+    tokenizer writes every digit as its own token, so a 0-1000 number costs up to 4 tokens and
+    a 0-9 one exactly 1; a box of 6 numbers goes from 18-24 digit tokens to 6. The price is
+    precision: a coordinate is off by up to ``size / (2 N)`` (5 % of the film for ``q10``),
+    for the targets, the baselines and the model alike (all write the same grid). A ci-only
+    switch (``tasks.coords``, ``book/fidelity.md``): the full profile keeps ``q1000``.
+``"official_px"`` (FVP only)
+    Pixels of the ¼-scale film, truncated with ``int()`` (the official code).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = ["QGRID_MAX", "check_coords", "grid_steps", "to_grid", "from_grid"]
+
+QGRID_MAX = 1000
+_Q_RE = re.compile(r"q([0-9]+)")
+
+
+def grid_steps(coords: str) -> int | None:
+    """``N`` of a ``"q<N>"`` coordinate system, ``None`` for ``"official_px"``."""
+    if coords == "official_px":
+        return None
+    m = _Q_RE.fullmatch(str(coords))
+    n = int(m.group(1)) if m else 0
+    if not 2 <= n <= QGRID_MAX:
+        raise ValueError(f"coords must be 'official_px' or 'q<N>' with 2 <= N <= {QGRID_MAX} "
+                         f"(e.g. 'q1000', Qwen2-VL's grid), got {coords!r}")
+    return n
+
+
+def check_coords(coords: str, *, allow_px: bool = True) -> str:
+    """``coords`` if valid (module docstring), else ValueError."""
+    if grid_steps(coords) is None and not allow_px:
+        raise ValueError(f"coords {coords!r} is FVP-only; use 'q<N>' (e.g. 'q1000')")
+    return coords
+
+
+def to_grid(v, size, steps: int):
+    """``floor(v / size * steps + 0.5)`` clipped to [0, steps] (ints; round half up)."""
+    q = np.clip(np.floor(np.asarray(v, dtype=np.float64) / size * steps + 0.5), 0, steps)
+    return int(q) if q.ndim == 0 else q.astype(np.int64)
+
+
+def from_grid(q, size, steps: int):
+    """``q / steps * size``: grid numbers back to the film's (or image's) pixels."""
+    v = np.asarray(q, dtype=np.float64) / steps * size
+    return float(v) if v.ndim == 0 else v

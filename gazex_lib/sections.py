@@ -85,7 +85,7 @@ class ModelSection:
     """The pretraining model (``gazex_lib.model.setup``): ``size`` (``tiny``/``small``/``2b``,
     only when ``model_path`` is None), the processor's pixel budgets (px), gradient
     checkpointing, LoRA (rank, alpha, dropout, target projections), ``train_merger`` and
-    ``trainable_tokens`` (``none``/``answers``)."""
+    ``trainable_tokens`` (``none``/``answers``/``records``)."""
     size: str
     min_pixels: int
     max_pixels: int
@@ -116,13 +116,13 @@ class TasksSection:
 
 @dataclass(frozen=True)
 class HeldoutSection:
-    """Chapter 03's held-out probes: records per task and split, records per ``generate``
-    call, the generation budget factor (× the longest training answer, + 8 tokens), the
+    """Chapter 03's held-out probes: records per task and split (``None``: every record),
+    records per ``generate`` call, the generation budget factor (× the longest training answer, + 8 tokens), the
     MIMIC-CXR split names of the phase-3 validation and test readings (the multi-reader phases
     held out of pretraining join the test split), the image bootstrap (resamples, level), the
     power of the ceiling analysis's detectable difference, and whether the image-blind control
     (the same recipe trained on blanked media) runs."""
-    max_per_task: int
+    max_per_task: int | None
     batch_size: int
     new_tokens_factor: float
     validation_split: str

@@ -448,3 +448,20 @@ def test_rope_theta_switch_sets_the_base_of_a_random_config():
     model, _ = load_model(None, seed=0, device="cpu", rope_theta=10.0)
     inv = model.model.language_model.rotary_emb.inv_freq
     assert float(inv[-1]) == pytest.approx(10.0 ** (-30 / 32), rel=1e-5)   # width section: real frequencies
+
+
+def test_token_ids_of_prompts_and_answers():
+    """``trainable_tokens: records`` adds the words of the prompts (text items only, never the
+    image placeholder) to the answer tokens."""
+    from gazex_lib.model import answer_token_ids
+
+    _, proc = _tiny()
+    tok = proc.tokenizer
+    recs = [{"messages": [{"role": "user", "content": [{"type": "image"},
+                                                       {"type": "text", "text": "left lung"}]},
+                          {"role": "assistant", "content": [{"type": "text", "text": "<seq>1</seq>"}]}]}]
+    answers = set(answer_token_ids(recs, tok))
+    both = set(answer_token_ids(recs, tok, roles=("user", "assistant")))
+    words = set(tok("left lung", add_special_tokens=False)["input_ids"])
+    assert answers < both and both - answers == words - answers
+    assert tok.convert_tokens_to_ids("<|image_pad|>") not in both

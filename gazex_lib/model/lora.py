@@ -44,12 +44,14 @@ def lora_target_regex(target=DEFAULT_TARGETS) -> str:
     return r"model\.language_model\.layers\.\d+\.(?:" + "|".join(groups) + ")"
 
 
-def answer_token_ids(records, tokenizer) -> list[int]:
-    """Sorted ids of every token in the records' assistant answers, plus ``<|im_end|>``."""
+def answer_token_ids(records, tokenizer, roles=("assistant",)) -> list[int]:
+    """Sorted ids of every token in the records' assistant answers (or the text of every
+    message whose role is in ``roles``: ``("user", "assistant")`` adds the prompts' words,
+    never the image and video placeholders), plus ``<|im_end|>``."""
     ids = {tokenizer.convert_tokens_to_ids("<|im_end|>")}
     for r in records:
         for m in r["messages"]:
-            if m.get("role") == "assistant":
+            if m.get("role") in roles:
                 text = m["content"] if isinstance(m["content"], str) else "".join(
                     c.get("text", "") for c in m["content"] if isinstance(c, dict))
                 ids.update(tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -12,9 +12,10 @@ its keys (all required, so a typo never falls back to a default):
 ``train_merger``         train the vision -> LM merger in full (saved with the adapter)
 ``train_vision``         ci only: train the whole (random) vision tower in full
 ``rope_theta``           ci only: the RoPE base of a random config (used when model_path is None)
-``trainable_tokens``     ``none`` or ``answers``: also train the embedding rows of the tokens the
-                         training answers use (:func:`gazex_lib.model.lora.answer_token_ids`;
-                         the ci profile's random tiny model needs it, see :mod:`.lora`)
+``trainable_tokens``     ``none``, ``answers`` or ``records``: also train the embedding rows of the
+                         tokens the training answers use (``records``: and their prompts'
+                         words) (:func:`gazex_lib.model.lora.answer_token_ids`; the ci
+                         profile's random tiny model needs it, see :mod:`.lora`)
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ __all__ = ["processor_kwargs", "lora_kwargs", "load_base", "add_adapters", "load
            "merged_copy", "load_trained"]
 
 PIXEL_KEYS = ("min_pixels", "max_pixels", "video_min_pixels", "video_max_pixels")
-TRAINABLE_TOKENS = ("none", "answers")
+TRAINABLE_TOKENS = ("none", "answers", "records")
 
 
 def _checked(model_cfg):
@@ -56,10 +57,12 @@ def add_adapters(model, processor, model_cfg, train_records=None):
     ``train_records``) on ``model`` as the ``model`` section says. Returns the peft model."""
     m = _checked(model_cfg)
     token_ids = None
-    if m.trainable_tokens == "answers":
+    if m.trainable_tokens in ("answers", "records"):
         if not train_records:
-            raise ValueError("model.trainable_tokens=answers needs the training records")
-        token_ids = answer_token_ids(train_records, processor.tokenizer)
+            raise ValueError(f"model.trainable_tokens={m.trainable_tokens} needs the training "
+                             "records")
+        roles = ("assistant",) if m.trainable_tokens == "answers" else ("user", "assistant")
+        token_ids = answer_token_ids(train_records, processor.tokenizer, roles=roles)
     return apply_lora(model, **lora_kwargs(m), train_merger=bool(m.train_merger),
                       train_vision=bool(m.train_vision), trainable_token_ids=token_ids)
 

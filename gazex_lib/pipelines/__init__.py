@@ -12,7 +12,7 @@ from gazex_lib.pipelines.pretraining import (PROBE_SPLITS, PretrainingInputs, ad
                                              train_config)
 from gazex_lib.pipelines.ceiling import ceiling, ceiling_answerers
 from gazex_lib.pipelines.selection import (checkpoint_adapters, choose_step, read_selection,
-                                           selection_stage)
+                                           selection_stage, tuning_frame, tuning_record)
 
 #: Stage name -> function of the run object that builds (or reuses) it and its upstream stages.
 STAGE_RUNNERS = {
@@ -38,4 +38,4 @@ __all__ = ["PretrainingInputs", "pretraining_inputs", "pretraining_stage", "held
            "heldout_probe_records", "read_train_summary", "read_answers", "adapter_dir",
            "train_config", "STAGE_RUNNERS", "PROBE_SPLITS", "probe_readings", "record_images",
            "checkpoint_adapters", "choose_step", "read_selection", "selection_stage",
-           "ceiling", "ceiling_answerers"]
+           "ceiling", "ceiling_answerers", "tuning_record", "tuning_frame"]

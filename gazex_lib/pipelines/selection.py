@@ -14,6 +14,7 @@ chosen step. Its key: sections ``model``, ``tasks``, ``heldout``; upstream ``key
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 SELECTION_VERSION = 1
@@ -43,11 +44,14 @@ def choose_step(summaries: dict) -> tuple[int, dict]:
 
     steps = sorted(summaries)
     ranks = {s: 0.0 for s in steps}
-    for metric, higher in PROBE_METRICS.items():
+    # a metric without records (NaN at every step: its task is not in the mix) is left out
+    used = {m: h for m, h in PROBE_METRICS.items()
+            if not all(math.isnan(float(summaries[s].get(m, math.nan))) for s in steps)}
+    for metric, higher in used.items():
         vals = [summaries[s][metric] for s in steps]
         r = rankdata([-v if higher else v for v in vals], method="average")   # ties share a rank
         for s, rank in zip(steps, r):
-            ranks[s] += float(rank) / len(PROBE_METRICS)
+            ranks[s] += float(rank) / len(used)
     best = min(steps, key=lambda s: (ranks[s], s))
     return best, ranks
 
@@ -94,3 +98,46 @@ def read_selection(stage) -> dict:
     for key in ("validation", "mean_rank", "answers"):
         payload[key] = {int(s): v for s, v in payload[key].items()}
     return payload
+
+
+#: The recorded settings sweep of a profile (``benchmarks/tune_pretraining.py``), committed in
+#: the repository under ``benchmarks/records/``.
+TUNING_FILE = "03_tuning_runs.{profile}.json"
+
+
+def tuning_record(profile: str, root=None) -> dict | None:
+    """The settings sweep recorded for ``profile`` (``benchmarks/records/03_tuning_runs.<profile>
+    .json`` in the repository, or in ``root``), validation numbers only, or ``None`` when none
+    was recorded. The sweep ran outside the book (issue 9: a sweep is recorded, not run)."""
+    from gazex_lib.config import REPO_ROOT
+
+    folder = Path(root) if root is not None else REPO_ROOT / "benchmarks" / "records"
+    path = folder / TUNING_FILE.format(profile=profile)
+    if not path.is_file():
+        return None
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    if payload.get("split") != "validation" or not isinstance(payload.get("runs"), dict):
+        raise ValueError(f"{path}: a tuning record holds 'split': 'validation' and 'runs'")
+    return payload
+
+
+def tuning_frame(record: dict):
+    """One row per run of a tuning record: the best validation step by the selection
+    criterion, its scores, and the baselines' and the planted oracle's on the same records."""
+    import pandas as pd
+
+    rows = []
+    for name, r in record["runs"].items():
+        steps = {int(s): v for s, v in r["validation_by_step"].items()}
+        best, _ = choose_step({s: {m: v[m] for m in v if m != "parsed"} for s, v in steps.items()})
+        src = r["validation_sources"]
+        rows.append({"run": name, "why": r["why"], "best_step": best,
+                     **{f"trained_{m}": steps[best].get(m) for m in
+                        ("fvp_iou", "gtm_centroid_error_px", "sda_order_accuracy", "parsed")},
+                     "text_only_fvp_iou": src["text_only"]["fvp_iou"],
+                     "oracle_fvp_iou": src.get("planted_oracle", {}).get("fvp_iou"),
+                     "final_train_loss": r["final_train_loss"]})
+    return pd.DataFrame(rows).set_index("run")

@@ -26,7 +26,7 @@ RUN_ARGS := --profile $(PROFILE) --seed $(SEED) \
 	$(if $(OUTPUT_DIR),--output-dir $(OUTPUT_DIR))
 
 
-.PHONY: install tokenizer data notebooks book test unit stage nbval browser-deps refresh-notebooks env-sync clean clean-data
+.PHONY: install tokenizer data notebooks book test unit stage nbval browser-deps refresh-notebooks env-sync clean clean-data check-data
 
 install: $(STAMP) $(TOKENIZER)
 
@@ -70,6 +70,10 @@ unit: install
 ## one cached stage outside a notebook (same key as the notebooks): make stage NAME=pretraining
 stage: install
 	$(PY) -m gazex_lib.run stage $(NAME) $(RUN_ARGS)
+
+## validate every file under the data root before a long run: make check-data RUN_ARGS="--profile full --data-root ..."
+check-data: install
+	$(PY) -m gazex_lib.run check-data $(RUN_ARGS)
 
 nbval: install data
 	$(PY) -m pytest -q --nbval notebooks/ --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider

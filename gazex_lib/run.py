@@ -1,4 +1,4 @@
-"""Command line behind the Makefile: ``python -m gazex_lib.run {data,stage,notebooks,refresh,env-sync}``.
+"""Command line behind the Makefile: ``python -m gazex_lib.run {data,stage,notebooks,refresh,check-data,env-sync}``.
 
 * ``data``: resolve ``--data-root`` through :func:`gazex_lib.setup` (ci: ``None`` generates the
   synthetic dataset once, into the cache; full: a real folder, or ``synthetic`` by name).
@@ -12,6 +12,10 @@
   ``--executed-dir`` (the book renders those copies; the committed notebooks stay untouched).
 * ``refresh``: re-execute the committed notebooks in place with their default (ci) parameters,
   so the outputs stored in git are the ones ``pytest --nbval`` compares against.
+* ``check-data``: validate every file under the data root in one pass
+  (:mod:`gazex_lib.data.check`): datasets present, every structural error (file, line,
+  column), domain faults, folder issues, the quality report; ``--checksums`` verifies
+  ``SHA256SUMS.txt``, ``--strict`` fails on domain faults too. Exit status 1 when not OK.
 * ``env-sync``: rewrite ``environment.yml`` from ``requirements.txt``.
 """
 from __future__ import annotations
@@ -65,6 +69,19 @@ def cmd_data(args: argparse.Namespace) -> int:
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     print(f"data_root: {root}  ({size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def cmd_check_data(args: argparse.Namespace) -> int:
+    """Validate every file under the data root (gazex_lib.data.check); exit 1 when not OK."""
+    from gazex_lib.data.check import check_data
+
+    root = _setup(args, **{"data.check_before_run": False}).data_root
+    t0 = time.perf_counter()
+    found = check_data(root, checksums=args.checksums, strict=args.strict)
+    print(f"data_root: {root}")
+    print(found.summary())
+    print(f"checked in {time.perf_counter() - t0:.1f} s")
+    return 0 if found.ok else 1
 
 
 def cmd_stage(args: argparse.Namespace) -> int:
@@ -138,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gazex_lib.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("data", "notebooks", "stage"):
+    for name in ("data", "notebooks", "stage", "check-data"):
         p = sub.add_parser(name)
         if name == "stage":
             p.add_argument("name", help="keyframes, pretraining or heldout_answers")
@@ -152,12 +169,18 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--seed", type=int, default=0)
         if name == "notebooks":
             p.add_argument("--executed-dir", default=str(config.REPO_ROOT / "book" / "notebooks"))
+        if name == "check-data":
+            p.add_argument("--checksums", action="store_true",
+                           help="also verify PhysioNet's SHA256SUMS.txt (reads every byte)")
+            p.add_argument("--strict", action="store_true",
+                           help="domain faults (counted by default) fail the check too")
     sub.add_parser("env-sync")
     p = sub.add_parser("refresh")
     p.add_argument("only", nargs="*", help="notebook file names (default: all)")
     args = parser.parse_args(argv)
     handler = {"data": cmd_data, "notebooks": cmd_notebooks, "env-sync": cmd_env_sync,
-               "refresh": cmd_refresh, "stage": cmd_stage}[args.command]
+               "refresh": cmd_refresh, "stage": cmd_stage,
+               "check-data": cmd_check_data}[args.command]
     try:
         return handler(args)
     except (SetupError, FileNotFoundError) as exc:   # a user's mistake: one line, no traceback

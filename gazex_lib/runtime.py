@@ -133,6 +133,25 @@ class Run:
             out.setdefault(s.name, []).append(s.key)
         return {k: v[0] if len(v) == 1 else v for k, v in sorted(out.items())}
 
+    def data_check(self) -> dict:
+        """The ``data_check`` stage (:func:`gazex_lib.data.check.check_data` of ``data_root``,
+        once per data fingerprint): ``{"ok", "n_errors", "first_error", "faults"}``; the
+        full report is the stage's ``check.txt``."""
+        import json
+
+        from gazex_lib.data.check import check_data
+
+        def build(directory: Path) -> None:
+            found = check_data(self.data_root, progress=self.progress)
+            (directory / "check.txt").write_text(found.summary() + "\n", encoding="utf-8")
+            payload = {"ok": found.ok, "n_errors": len(found.errors),
+                       "first_error": found.errors[0][1] if found.errors else None,
+                       "faults": dict(sorted(found.faults.items()))}
+            (directory / "check.json").write_text(json.dumps(payload, indent=1) + "\n")
+
+        info = self.stage("data_check", build, sections=("data",), version=1)
+        return json.loads((info.directory / "check.json").read_text())
+
     def keyframe_table(self):
         """The key-frame table of every reading with gaze: the ``keyframes`` stage."""
         from gazex_lib.gaze.table import build_keyframe_table
@@ -210,8 +229,17 @@ def setup(profile: str = "ci", data_root=None, model_path=None, output_dir=None,
     model = _resolve_model_path(profile, model_path)
     root, synthetic = _resolve_data_root(profile, data_root, cfg, seed, progress=profile == "full")
     out = _config.resolve_output_dir(output_dir, profile)
-    return Run(profile=profile, data_root=root, model_path=model, output_dir=out, seed=seed,
-               config=cfg, synthetic=synthetic, parameters=given, announce=announce)
+    run = Run(profile=profile, data_root=root, model_path=model, output_dir=out, seed=seed,
+              config=cfg, synthetic=synthetic, parameters=given, announce=announce)
+    if cfg.data.check_before_run:
+        check = run.data_check()
+        if not check["ok"]:
+            raise SetupError(f"the data under {root} failed its check (data.check_before_run); "
+                             f"{check['n_errors']} structural error(s), first: "
+                             f"{check['first_error']}; full report: "
+                             f"{_config.display_path(run.stages['data_check'].directory)}"
+                             "/check.txt")
+    return run
 
 
 def read_results(output_dir, stem: str) -> dict:

@@ -29,9 +29,12 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class DataSection:
     """Reading REFLACX: ``window_lead_s`` (s before a sentence's first word that its gaze
-    window starts; paper 2.0) and ``trailing_words`` (``drop``: official; ``keep``)."""
+    window starts; paper 2.0), ``trailing_words`` (``drop``: official; ``keep``), and
+    ``check_before_run`` (validate every file under ``data_root`` once per data fingerprint
+    before anything else, :mod:`gazex_lib.data.check`)."""
     window_lead_s: float
     trailing_words: str
+    check_before_run: bool
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,13 @@ EXPECTED = {
             "empty_transcription": (0, 1)},
     },
 }
+#: Domain-fault rows of the quality report: none in the clean tree (count 0 of 1 per reading).
+_FAULTS = ("words_out_of_order", "word_negative_duration", "transcript_mismatch",
+           "fixation_negative_duration", "empty_fixations", "impossible_chest_box",
+           "impossible_ellipse")
+for _rid, _rows in EXPECTED["quality"].items():
+    if _rid != D:
+        _rows.update({r: (0, 1) for r in _FAULTS})
 
 
 def _csv_text(header: list[str], rows: list[list[str]]) -> str:

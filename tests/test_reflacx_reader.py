@@ -282,13 +282,23 @@ def test_bad_boolean(root):
     assert "'yes'" in msg and "boolean" in msg
 
 
-def test_fixation_ending_before_start(root):
+def test_fixation_ending_before_start_is_a_counted_domain_fault(root):
+    """Issue 10's policy: a file that parses but describes the impossible excludes the reading
+    (its accessor raises ReadingFaultError) and is counted; strict=True makes it an error that
+    names the file and the physical line."""
+    from gazex_lib.data.reflacx import ReadingFaultError
+
     path = root / "main_data" / A / "fixations.csv"
     set_cell(path, 2, "timestamp_end_fixation", "-0.1")
+    ds = load_reflacx(root)
+    with pytest.raises(ReadingFaultError, match="fixation_negative_duration"):
+        ds.fixations(A)
+    assert ds.reading_faults(A) == {"fixation_negative_duration": 1}
+    assert len(ds.sentences(A)) == 2                   # the words of that reading are fine
     with pytest.raises(ReflacxFormatError) as info:
-        load_reflacx(root).fixations(A)
+        load_reflacx(root, strict=True).fixations(A)
     msg = str(info.value)
-    assert f"{path}: row 2 (line 3), column 'timestamp_end_fixation'" in msg and "negative duration" in msg
+    assert f"{path}: row 2 (line 3): fixation_negative_duration" in msg
 
 
 def test_fixation_missing_time(root):
@@ -297,10 +307,16 @@ def test_fixation_missing_time(root):
         load_reflacx(root).fixations(A)
 
 
-def test_word_ending_before_start(root):
+def test_word_ending_before_start_is_a_counted_domain_fault(root):
+    from gazex_lib.data.reflacx import ReadingFaultError
+
     set_cell(root / "main_data" / A / "timestamps_transcription.csv", 4, "timestamp_end_word", "1.9")
-    with pytest.raises(ReflacxFormatError, match=r"row 4 \(line 5\), column 'timestamp_end_word'.*word ends"):
-        load_reflacx(root).sentences(A)
+    ds = load_reflacx(root)
+    with pytest.raises(ReadingFaultError, match="word_negative_duration"):
+        ds.sentences(A)
+    assert ds.reading_faults(A) == {"word_negative_duration": 1}
+    with pytest.raises(ReflacxFormatError, match=r"row 4 \(line 5\): word_negative_duration"):
+        load_reflacx(root, strict=True).sentences(A)
 
 
 def test_chest_box_two_rows(root):

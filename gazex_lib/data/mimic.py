@@ -15,6 +15,8 @@
 """
 from __future__ import annotations
 
+import gzip
+
 import math
 import re
 from pathlib import Path
@@ -25,7 +27,8 @@ from PIL import Image
 
 from gazex_lib.data import labels as _labels
 from gazex_lib.data import schema
-from gazex_lib.data._csv import MimicFormatError, parse_int, where
+from gazex_lib.data._csv import (MimicFormatError, _check_columns, _parse, parse_int, scan_table,
+                                 where)
 
 __all__ = [
     "resolve_image_path", "jpg_relative_path", "load_image", "MimicCxrJpg",
@@ -149,17 +152,18 @@ def find_table(root: str | Path, name: str, *, subdirs: tuple[str, ...] = ("", "
 
 
 def _read_table(path: Path, required: list[str], **kwargs) -> pd.DataFrame:
+    """A MIMIC table (``.csv`` or ``.csv.gz``) through the shared strict layer
+    (:func:`gazex_lib.data._csv.scan_table`: row shape, header, encoding, line breaks, physical
+    lines), then pandas with ``kwargs``."""
     try:
-        df = pd.read_csv(path, **kwargs)
-    except pd.errors.EmptyDataError:
-        raise MimicFormatError(f"{path}: empty file; expected columns {required}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
-        raise MimicFormatError(f"{path}: not a readable CSV file: {exc}") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise MimicFormatError(f"{path}: missing column(s) {missing}; expected columns {required} "
-                               f"(any order), found {list(df.columns)}")
+        raw = Path(path).read_bytes()
+        data = gzip.decompress(raw) if str(path).endswith(".gz") else raw
+    except (OSError, EOFError) as exc:
+        raise MimicFormatError(f"{path}: not a readable (gzipped) CSV file: {exc}") from None
+    scan = scan_table(path, error=MimicFormatError, data=data)
+    _check_columns(path, scan.header, required, MimicFormatError)
+    df = _parse(scan, **kwargs)
+    df.columns = scan.header
     return df
 
 

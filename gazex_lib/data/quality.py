@@ -19,9 +19,17 @@ reason                     count                                           denom
 ``empty_transcription``    1 if the transcript or the words table is empty  1
 =========================  ==============================================  ==========================
 
+Then one row per **domain fault** (:data:`gazex_lib.data.faults.FAULT_REASONS`:
+``words_out_of_order``, ``word_negative_duration``, ``transcript_mismatch``,
+``fixation_negative_duration``, ``empty_fixations``, ``impossible_chest_box``,
+``impossible_ellipse``): count 1 when the reading has it (it is then excluded from what is
+built on that file), denominator 1 (every reading with eye-tracking data).
+
 A discarded reading gets only its ``discarded_reading`` row (it has no gaze or words to
-count). Every other reading gets all seven rows, zero counts included, so denominators
-add up across readings.
+count). Every other reading gets all rows, zero counts included, so denominators add up
+across readings, except that a reading whose words (fixations) have a domain fault gets no
+row computed from them (``sentences_without_gaze``, ``trailing_words``,
+``empty_transcription``; ``offimage_fixations``): it is counted under its fault instead.
 """
 from __future__ import annotations
 
@@ -30,9 +38,11 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from gazex_lib.data.faults import FAULT_FILES, FAULT_REASONS
+
 REASONS = (
     "discarded_reading", "nan_gaze_samples", "offimage_gaze_samples", "offimage_fixations",
-    "sentences_without_gaze", "trailing_words", "empty_transcription",
+    "sentences_without_gaze", "trailing_words", "empty_transcription", *FAULT_REASONS,
 )
 
 #: Gaze columns that must be non-NaN for a sample to be used (official preprocessing).
@@ -95,27 +105,31 @@ def reading_quality(ds, reading_id: str) -> pd.DataFrame:
     if bool(meta["eye_tracking_data_discarded"]):
         return rows([("discarded_reading", 1, 1)])
     width, height = int(meta["image_size_x"]), int(meta["image_size_y"])
+    faults = ds.reading_faults(reading_id)
+    blocked = {FAULT_FILES[r] for r in faults}
     gaze = ds.gaze(reading_id)
     valid = valid_gaze_mask(gaze)
     g = gaze[valid]
     off_gaze = offimage_mask(g["x_position"].to_numpy(), g["y_position"].to_numpy(), width, height)
-    fix = ds.fixations(reading_id)
-    off_fix = offimage_mask(fix["x_position"].to_numpy(), fix["y_position"].to_numpy(),
-                            width, height)
-    words = ds.words(reading_id)
-    sentences = ds.sentences(reading_id)
-    per_sentence = sentence_gaze_counts(ds, reading_id, gaze=gaze, sentences=sentences)
-    empty = len(words) == 0 or not ds.transcription(reading_id).strip()
-    n_trailing = ds.trailing_word_count(reading_id)
-    return rows([
-        ("discarded_reading", 0, 1),
-        ("nan_gaze_samples", int((~valid).sum()), len(gaze)),
-        ("offimage_gaze_samples", int(off_gaze.sum()), int(valid.sum())),
-        ("offimage_fixations", int(off_fix.sum()), len(fix)),
-        ("sentences_without_gaze", int((per_sentence["n_gaze_samples"] == 0).sum()), len(sentences)),
-        ("trailing_words", n_trailing, len(words)),
-        ("empty_transcription", int(empty), 1),
-    ])
+    items = [("discarded_reading", 0, 1),
+             ("nan_gaze_samples", int((~valid).sum()), len(gaze)),
+             ("offimage_gaze_samples", int(off_gaze.sum()), int(valid.sum()))]
+    if "fixations" not in blocked:
+        fix = ds.fixations(reading_id)
+        off_fix = offimage_mask(fix["x_position"].to_numpy(), fix["y_position"].to_numpy(),
+                                width, height)
+        items.append(("offimage_fixations", int(off_fix.sum()), len(fix)))
+    if "words" not in blocked:
+        words = ds.words(reading_id)
+        sentences = ds.sentences(reading_id)
+        per_sentence = sentence_gaze_counts(ds, reading_id, gaze=gaze, sentences=sentences)
+        empty = len(words) == 0 or not ds.transcription(reading_id).strip()
+        items += [("sentences_without_gaze", int((per_sentence["n_gaze_samples"] == 0).sum()),
+                   len(sentences)),
+                  ("trailing_words", ds.trailing_word_count(reading_id), len(words)),
+                  ("empty_transcription", int(empty), 1)]
+    items += [(r, int(r in faults), 1) for r in FAULT_REASONS]
+    return rows(items)
 
 
 def quality_report(ds, ids: Iterable[str] | None = None, progress: bool = True) -> pd.DataFrame:

@@ -28,9 +28,15 @@ Decisions:
   ``[start - window_lead_s, end]``. Words after the last ``'.'`` are dropped
   (``trailing_words="drop"``, official) or kept as a final sentence flagged
   ``trailing=True`` (``"keep"``); either way they are counted by the quality report.
-* **Validation** is strict: a malformed file raises :class:`ReflacxFormatError` naming
-  file, row, line and column (see :mod:`gazex_lib.data._csv`). Word timestamps and fixation
-  start/end must be present and ``end >= start``.
+* **Validation** (issue 10's policy, :mod:`gazex_lib.data.faults`): a malformed file
+  (structural damage: row shape, encoding, unparsable, overflowing or out-of-range numbers,
+  missing columns) raises :class:`ReflacxFormatError` naming file, physical line and column
+  (:mod:`gazex_lib.data._csv`). A file that parses but describes something impossible (words
+  out of time order, a transcript that disagrees with its words, a fixation or word that ends
+  before it starts, no fixation at all, an inverted box) is a **domain fault**: the reading is
+  counted under its reason (:meth:`ReflacxDataset.reading_faults`, the quality report) and the
+  accessors of the faulty file raise :class:`ReadingFaultError`, so nothing is built on it.
+  ``strict=True`` makes domain faults errors too.
 """
 from __future__ import annotations
 
@@ -44,9 +50,10 @@ import pandas as pd
 from gazex_lib.data import labels as _labels
 from gazex_lib.data import schema
 from gazex_lib.data._csv import (
-    ReflacxFormatError, check_values, parse_bool, parse_float, parse_int, parse_text,
+    ReflacxFormatError, check_values, line_of, parse_bool, parse_float, parse_int, parse_text,
     read_numeric_table, read_text_table, where,
 )
+from gazex_lib.data.faults import FaultChecks, ReadingFaultError
 from gazex_lib.data.sentences import (
     TRAILING_MODES, segment_sentences, trailing_word_count, word_sentence_index,
 )
@@ -54,7 +61,7 @@ from gazex_lib.data.sentences import (
 __all__ = [
     "load_reflacx", "ReflacxDataset", "DiscardedReadingError", "ReflacxFormatError",
     "read_metadata_file", "read_fixations", "read_gaze", "read_words", "read_chest_box",
-    "read_ellipses", "ALL_LABELS", "METADATA_OUTPUT_COLUMNS",
+    "read_ellipses", "ALL_LABELS", "METADATA_OUTPUT_COLUMNS", "ReadingFaultError",
 ]
 
 #: Every label column of either label set, sorted (the metadata's label columns).
@@ -102,7 +109,8 @@ def read_metadata_file(path: Path, phase: int) -> pd.DataFrame:
     out["dicom_id"] = text["dicom_id"].astype(object)
     out["subject_id"] = parse_int(text["subject_id"], path, "subject_id", low=0)
     for col in ("image_size_x", "image_size_y"):
-        out[col] = parse_int(text[col], path, col, low=1)
+        out[col] = parse_int(text[col], path, col, low=schema.IMAGE_SIZE_RANGE[0],
+                             high=schema.IMAGE_SIZE_RANGE[1])
     for col in phase_labels:
         if col in _BOOL_LABELS:
             out[col] = parse_bool(text[col], path, col, allow_missing=True)
@@ -118,30 +126,20 @@ def read_metadata_file(path: Path, phase: int) -> pd.DataFrame:
     return out
 
 
-def _check_end_after_start(df: pd.DataFrame, path: Path, start: str, end: str, what: str) -> None:
-    s, e = df[start].to_numpy(), df[end].to_numpy()
-    check_values(s, path, start, allow_missing=False)
-    check_values(e, path, end, allow_missing=False)
-    bad = e < s
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ReflacxFormatError(f"{where(path, i, end)}: {what} ends before it starts "
-                                 f"({end} {e[i]:g} < {start} {s[i]:g}); negative duration")
-
-
 def read_fixations(path: Path) -> pd.DataFrame:
-    """``fixations.csv`` -> float64 REFLACX columns + ``duration_s`` (end - start, >= 0)."""
+    """``fixations.csv`` -> float64 REFLACX columns + ``duration_s`` (end - start; negative
+    durations are a domain fault, :mod:`gazex_lib.data.faults`)."""
     path = Path(path)
-    df = read_numeric_table(path, schema.FIXATION_COLUMNS)
-    _check_end_after_start(df, path, "timestamp_start_fixation", "timestamp_end_fixation",
-                           "fixation")
+    df = read_numeric_table(path, schema.FIXATION_COLUMNS, ranges=schema.SANITY_RANGES)
+    for col in ("timestamp_start_fixation", "timestamp_end_fixation"):
+        check_values(df[col].to_numpy(), path, col, allow_missing=False)
     df["duration_s"] = df["timestamp_end_fixation"] - df["timestamp_start_fixation"]
     return df
 
 
 def read_gaze(path: Path) -> pd.DataFrame:
     """``gaze.csv`` -> float64 REFLACX columns, NaN kept (raw 1000 Hz samples)."""
-    return read_numeric_table(Path(path), schema.GAZE_COLUMNS)
+    return read_numeric_table(Path(path), schema.GAZE_COLUMNS, ranges=schema.SANITY_RANGES)
 
 
 def read_words(path: Path) -> pd.DataFrame:
@@ -151,7 +149,8 @@ def read_words(path: Path) -> pd.DataFrame:
     df = pd.DataFrame({"word": text["word"].astype(object)})
     for col in schema.WORD_COLUMNS[1:]:
         df[col] = parse_float(text[col], path, col, allow_missing=False)
-    _check_end_after_start(df, path, "timestamp_start_word", "timestamp_end_word", "word")
+        check_values(df[col].to_numpy(), path, col, low=schema.SANITY_RANGES[col][0],
+                     high=schema.SANITY_RANGES[col][1])
     df["duration_s"] = df["timestamp_end_word"] - df["timestamp_start_word"]
     return df
 
@@ -163,7 +162,9 @@ def read_chest_box(path: Path) -> pd.DataFrame:
     if len(text) != 1:
         raise ReflacxFormatError(f"{path}: expected exactly one data row (the chest bounding "
                                  f"box), found {len(text)}")
-    return pd.DataFrame({c: parse_int(text[c], path, c) for c in schema.CHEST_BOX_COLUMNS})
+    lo, hi = schema.BOX_RANGE
+    return pd.DataFrame({c: parse_int(text[c], path, c, low=lo, high=hi)
+                         for c in schema.CHEST_BOX_COLUMNS})
 
 
 def read_ellipses(path: Path, phase: int) -> pd.DataFrame:
@@ -175,7 +176,9 @@ def read_ellipses(path: Path, phase: int) -> pd.DataFrame:
     path = Path(path)
     phase_labels = list(_labels.phase_labels(phase))
     text = read_text_table(path, [*schema.ELLIPSE_COLUMNS, *phase_labels])
-    df = pd.DataFrame({c: parse_int(text[c], path, c) for c in schema.ELLIPSE_COLUMNS[:4]})
+    lo, hi = schema.BOX_RANGE
+    df = pd.DataFrame({c: parse_int(text[c], path, c, low=lo, high=hi)
+                       for c in schema.ELLIPSE_COLUMNS[:4]})
     df["certainty"] = parse_int(text["certainty"], path, "certainty", low=0,
                                 high=max(schema.CERTAINTY))
     for col in phase_labels:
@@ -210,8 +213,12 @@ def load_metadata(main_data: Path) -> tuple[pd.DataFrame, tuple[int, ...]]:
                      ignore_index=True)
     dup = meta["id"].duplicated(keep=False)
     if dup.any():
-        rows = meta.loc[dup, ["id", "phase"]].to_dict("records")
-        raise ReflacxFormatError(f"{main_data}: reading ids occur in several metadata files: {rows}")
+        rid = meta.loc[dup, "id"].iloc[0]
+        places = [f"{_metadata_path(main_data, ph)} row {i + 1} (line {line_of(_metadata_path(main_data, ph), i)})"
+                  for ph, f in zip(phases, frames) for i in np.flatnonzero(f["id"].to_numpy() == rid)]
+        n = int(meta.loc[dup, "id"].nunique())
+        raise ReflacxFormatError(f"reading id {rid!r} is listed in several metadata files: "
+                                 f"{' and '.join(places)}" + (f" ({n - 1} more id(s) too)" if n > 1 else ""))
     meta = meta.astype({"phase": np.int64, "eye_tracking_data_discarded": bool,
                         "subject_id": np.int64, "image_size_x": np.int64, "image_size_y": np.int64,
                         **{c: "boolean" for c in _BOOL_LABELS},
@@ -229,15 +236,15 @@ def _check_options(window_lead_s: float, trailing_words: str) -> None:
 
 
 def load_reflacx(root, *, window_lead_s: float | None = None, trailing_words: str | None = None,
-                 cache_size: int = 8) -> "ReflacxDataset":
+                 cache_size: int = 8, strict: bool = False) -> "ReflacxDataset":
     """Open a REFLACX tree: ``root/main_data/metadata_phase_{1,2,3}.csv`` (a subset of phases
     is allowed; see ``.phases``), ``root/main_data/<id>/`` and ``root/gaze_data/<id>/``.
 
     ``window_lead_s`` (s) and ``trailing_words`` set the defaults of
     :meth:`ReflacxDataset.sentences`; ``None`` takes them from the ``data`` section of
     ``configs/ci.yaml`` (paper: 2.0 s, ``drop``). ``gazex_lib.setup`` passes its profile's
-    values. Raises ``FileNotFoundError``
-    naming the missing path when ``root``, ``root/main_data`` or every metadata file is absent.
+    values. ``strict=True`` raises on domain faults too (module docstring). Raises
+    ``FileNotFoundError`` naming the missing path when ``root``, ``root/main_data`` or every metadata file is absent.
     """
     if window_lead_s is None or trailing_words is None:
         from gazex_lib.config import load_config
@@ -258,10 +265,10 @@ def load_reflacx(root, *, window_lead_s: float | None = None, trailing_words: st
                                 f"{main_data}{hint}")
     metadata, phases = load_metadata(main_data)
     return ReflacxDataset(root, metadata, phases, window_lead_s=window_lead_s,
-                          trailing_words=trailing_words, cache_size=cache_size)
+                          trailing_words=trailing_words, cache_size=cache_size, strict=strict)
 
 
-class ReflacxDataset:
+class ReflacxDataset(FaultChecks):
     """A REFLACX tree with typed, validated, lazily loaded per-reading tables.
 
     Per-reading tables are cached (LRU, ``cache_size`` readings per kind); every accessor
@@ -269,8 +276,11 @@ class ReflacxDataset:
     """
 
     def __init__(self, root: Path, metadata: pd.DataFrame, phases: tuple[int, ...], *,
-                 window_lead_s: float, trailing_words: str, cache_size: int = 8):
+                 window_lead_s: float, trailing_words: str, cache_size: int = 8,
+                 strict: bool = False):
         _check_options(window_lead_s, trailing_words)
+        self.strict = bool(strict)
+        self._faults: dict[tuple[str, str], dict] = {}
         self.root = Path(root)
         self.main_data = self.root / "main_data"
         self.gaze_data = self.root / "gaze_data"
@@ -373,6 +383,7 @@ class ReflacxDataset:
     def fixations(self, reading_id: str) -> pd.DataFrame:
         """EyeLink fixations (REFLACX columns, float64) + ``duration_s``."""
         self._check_gaze_recorded(reading_id, "fixations.csv")
+        self._check_usable(reading_id, "fixations")
         return self._load_fixations(reading_id).copy()
 
     def gaze(self, reading_id: str) -> pd.DataFrame:
@@ -383,6 +394,7 @@ class ReflacxDataset:
     def words(self, reading_id: str) -> pd.DataFrame:
         """Timestamped words + ``duration_s`` + ``sentence_index`` (-1: dropped trailing word)."""
         self._check_gaze_recorded(reading_id, "timestamps_transcription.csv")
+        self._check_usable(reading_id, "words")
         words = self._load_words(reading_id).copy()
         words["sentence_index"] = word_sentence_index(words, self.trailing_words)
         return words
@@ -390,6 +402,7 @@ class ReflacxDataset:
     def trailing_word_count(self, reading_id: str) -> int:
         """Words after the last ``'.'`` (dropped by the official segmentation)."""
         self._check_gaze_recorded(reading_id, "timestamps_transcription.csv")
+        self._check_usable(reading_id, "words")
         return trailing_word_count(self._load_words(reading_id))
 
     def sentences(self, reading_id: str, *, window_lead_s: float | None = None,
@@ -407,24 +420,35 @@ class ReflacxDataset:
         mode = self.trailing_words if trailing_words is None else trailing_words
         _check_options(lead, mode)
         self._check_gaze_recorded(reading_id, "timestamps_transcription.csv")
+        self._check_usable(reading_id, "words")
         return segment_sentences(self._load_words(reading_id), window_lead_s=lead,
                                  trailing_words=mode)
 
     def transcription(self, reading_id: str) -> str:
         """``transcription.txt`` as written (no trailing newline in the real files)."""
         self._check_gaze_recorded(reading_id, "transcription.txt")
+        self._check_usable(reading_id, "words")
+        return self._read_transcription(reading_id)
+
+    def _read_transcription(self, reading_id: str) -> str:
         path = self._file(reading_id, "transcription")
+        data = path.read_bytes()
         try:
-            with open(path, encoding="utf-8", newline="") as fh:
-                return fh.read()
+            return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ReflacxFormatError(f"{path}: not valid UTF-8 text: {exc}") from None
+            line = data.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise ReflacxFormatError(f"{path}: line {line}, byte {col}: not valid UTF-8 "
+                                     f"({data[exc.start:exc.start + 1]!r})") from None
 
     def chest_box(self, reading_id: str) -> pd.DataFrame:
         """One row, int64 ``xmin, ymin, xmax, ymax`` in original pixels (present even if discarded)."""
+        self._check_id(reading_id)
+        self._check_usable(reading_id, "chest_box")
         return self._load_chest_box(reading_id).copy()
 
     def ellipses(self, reading_id: str) -> pd.DataFrame:
         """Anomaly ellipses (bounding boxes, certainty, one bool per label of the phase)."""
         self._check_id(reading_id)
+        self._check_usable(reading_id, "ellipses")
         return self._load_ellipses(reading_id).copy()

@@ -119,3 +119,27 @@ def reflacx_id_prefix(phase: int, trial: int | None = None) -> str:
     if trial is None or not 0 <= trial <= 99:
         raise ValueError(f"phase {phase} ids need a trial number in 0..99, got {trial!r}")
     return f"P{phase}{trial:02d}"
+
+
+#: Sanity bounds of the numeric REFLACX columns, ``(low, high)`` inclusive, checked by the readers
+#: (``gazex_lib.data._csv.read_numeric_table``). They are not image bounds: gaze legitimately
+#: falls off the image and off the screen (those samples stay counts in the quality report).
+#: They catch values no eye tracker or radiograph produces: a misplaced decimal point, an
+#: overflowed integer, a spreadsheet's date. Times in seconds on the audio clock (negative
+#: before dictation; a reading lasts minutes); positions and rectangles in pixels; pupil area
+#: normalised (>= 0); angular resolution in px/deg (REFLACX: about 94); window width and
+#: level in [0, 1] in REFLACX (we allow [-10, 10]).
+_TIME_S = (-3600.0, 36000.0)
+_PIXELS = (-1.0e5, 1.0e5)
+SANITY_RANGES = {
+    "timestamp_start_fixation": _TIME_S, "timestamp_end_fixation": _TIME_S,
+    "timestamp_sample": _TIME_S, "timestamp_start_word": _TIME_S, "timestamp_end_word": _TIME_S,
+    "x_position": _PIXELS, "y_position": _PIXELS, "pupil_area_normalized": (0.0, 1.0e6),
+    "angular_resolution_x_pixels_per_degree": (1.0e-3, 1.0e4),
+    "angular_resolution_y_pixels_per_degree": (1.0e-3, 1.0e4),
+    "window_width": (-10.0, 10.0), "window_level": (-10.0, 10.0),
+    **{c: _PIXELS for c in _RECTS},
+}
+#: Image sizes (px) of the metadata and the bounds of drawn boxes (chest box, ellipses; px).
+IMAGE_SIZE_RANGE = (1, 100_000)
+BOX_RANGE = _PIXELS

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from gazex_lib.data.faults import ReadingFaultError
 from gazex_lib.gaze.pipeline import ROW_COLUMNS, KeyframeConfig, load_film, reading_keyframes
 from gazex_lib.stages import StageInfo, run_stage, stage_key
 
@@ -99,6 +100,10 @@ def _init_worker(reflacx_root: str, jpg_root: str, lead: float, trailing: str) -
 
 def _one_reading(reading_id: str, config: KeyframeConfig, frames_dir: str | None) -> list[dict]:
     ds = _WORKER["ds"]
+    try:
+        ds.sentences(reading_id)            # a domain fault in the words excludes the reading
+    except ReadingFaultError:
+        return []                           # (counted by the quality report, issue 10)
     film = load_film(ds, reading_id, _WORKER["jpg_root"], scale=config.scale)
     frames, rows = reading_keyframes(ds, reading_id, film, config)
     if frames_dir is not None:
@@ -115,7 +120,9 @@ def build_keyframe_table(ds, jpg_root, output_dir, config: KeyframeConfig, *,
     ``keyframes`` stage (:mod:`gazex_lib.stages`).
 
     ``n_jobs`` processes (default: the CPU count; 1 runs in this process). Discarded readings
-    are not processed (they have no gaze; the data-quality report counts them). The result
+    are not processed (they have no gaze; the data-quality report counts them), and neither are
+    readings whose words have a domain fault (:mod:`gazex_lib.data.faults`; counted there
+    too). The result
     lives in ``<output_dir>/stages/keyframes/<key>/`` (see the module docstring) and is reused
     when asked for again; ``use_cache=False`` rebuilds it. ``announce`` gets the stage's
     built / reused line (``None``: silent).

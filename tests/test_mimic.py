@@ -211,3 +211,55 @@ def test_sectioned_reports_errors(tmp_path):
     path.write_text("study,impression,findings,last_paragraph,comparison\ns1,a,b,c,d\ns1,e,f,g,h\n")
     with pytest.raises(MimicFormatError, match=r"row 2 \(line 3\), column 'study': duplicate"):
         load_sectioned_reports(path)
+
+
+# --- the bad-input corpus of the MIMIC tables (issue 10, the same standard as REFLACX's) -------
+MIMIC_CASES = [
+    # name, table text, gz, expected message fragments (None: tolerated, same split as clean)
+    ("split_extra_field", SPLIT.replace(",train\n", ",train,x\n"), True,
+     ["line 2: 5 fields, the header (line 1) has 4"]),
+    ("split_short_row", SPLIT.replace(",10000032,test\n", ",10000032\n"), False,
+     ["line 3: 3 fields"]),
+    ("split_cut_last_line", SPLIT[:-3], True, ["line 3: the file does not end with a line break"]),
+    ("split_duplicate_header", SPLIT.replace("subject_id,split", "study_id,split"), False,
+     ["line 1: column 'study_id' appears twice"]),
+    ("split_typo", SPLIT.replace(",test\n", ",tset\n"), True,
+     ["row 2 (line 3), column 'split'", "'tset'"]),
+    ("split_overflow", SPLIT.replace("50000014", "9" * 30), False,
+     ["row 2 (line 3), column 'study_id'", "too large"]),
+    ("split_latin1", SPLIT.replace("aaaa", "a\xe9a"), False, ["line 3, byte 2: not valid UTF-8"]),
+    ("split_blank_line_then_typo", SPLIT.replace("train\n", "train\n\n").replace(",test\n", ",tst\n"),
+     False, ["row 2 (line 4), column 'split'"]),
+    ("split_crlf_and_bom", "\ufeff" + SPLIT.replace("\n", "\r\n"), True, None),
+    ("split_quoted", SPLIT.replace(",train\n", ',"train"\n'), False, None),
+]
+
+
+@pytest.mark.parametrize("name, text, gz, fragments", MIMIC_CASES, ids=[c[0] for c in MIMIC_CASES])
+def test_mimic_bad_input(tmp_path, name, text, gz, fragments):
+    root = tmp_path / "jpg"
+    if "\xe9" in text:                                  # a Latin-1 byte in a UTF-8 table
+        root.mkdir(parents=True)
+        data = text.encode("latin-1")
+        path = root / ("mimic-cxr-2.0.0-split.csv" + (".gz" if gz else ""))
+        path.write_bytes(gzip.compress(data) if gz else data)
+    else:
+        _write(root / "mimic-cxr-2.0.0-split.csv", text, gz)
+    if fragments is None:
+        clean = tmp_path / "clean"
+        _write(clean / "mimic-cxr-2.0.0-split.csv", SPLIT, gz)
+        assert MimicCxrJpg(root).split.equals(MimicCxrJpg(clean).split)
+        return
+    with pytest.raises(MimicFormatError) as info:
+        MimicCxrJpg(root).split
+    for frag in fragments:
+        assert frag in str(info.value), str(info.value)
+
+
+def test_mimic_truncated_gzip(tmp_path):
+    root = tmp_path / "jpg"
+    _write(root / "mimic-cxr-2.0.0-split.csv", SPLIT * 50, gz=True)
+    path = root / "mimic-cxr-2.0.0-split.csv.gz"
+    path.write_bytes(path.read_bytes()[:-20])           # a partial download
+    with pytest.raises(MimicFormatError, match="not a readable"):
+        MimicCxrJpg(root).split

@@ -80,8 +80,8 @@ EXPECTED = {
 }
 #: Domain-fault rows of the quality report: none in the clean tree (count 0 of 1 per reading).
 _FAULTS = ("words_out_of_order", "word_negative_duration", "transcript_mismatch",
-           "fixation_negative_duration", "empty_fixations", "impossible_chest_box",
-           "impossible_ellipse")
+           "fixation_negative_duration", "fixation_outside_recording", "empty_fixations",
+           "impossible_chest_box", "impossible_ellipse")
 for _rid, _rows in EXPECTED["quality"].items():
     if _rid != D:
         _rows.update({r: (0, 1) for r in _FAULTS})

@@ -266,6 +266,8 @@ CASES = [
      Fault("transcript_mismatch"), WD),
     ("fixation_ends_before_it_starts", lambda d: d.replace(FX, b"1.0,1.25,120", b"1.0,0.25,120"),
      "fixations", Fault("fixation_negative_duration"), FX),
+    ("fixation_after_the_recording", lambda d: d.replace(FX, b"1.0,1.25,120", b"1.0,7.25,120"),
+     "fixations", Fault("fixation_outside_recording"), FX),
     ("fixations_header_only", lambda d: d.set_lines(FX, d.lines(FX)[:1] + [b""]), "fixations",
      Fault("empty_fixations"), FX),
     ("chest_box_inverted", lambda d: d.replace(CB, b"10,5,90,75", b"90,5,10,75"), "chest_box",

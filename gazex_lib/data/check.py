@@ -209,7 +209,8 @@ def check_data(data_root: Path | str, *, checksums: bool = False, strict: bool =
             try:
                 getattr(ds, kind)(rid)
             except (DataFormatError, FileNotFoundError) as exc:
-                out.errors.append((rid, str(exc)))
+                if (rid, str(exc)) not in out.errors:     # a file read by two accessors
+                    out.errors.append((rid, str(exc)))
                 broken = True
             except (ReadingFaultError, DiscardedReadingError):
                 pass

@@ -23,6 +23,10 @@ The faults (:data:`FAULT_REASONS`), each with the file it blocks (:data:`FAULT_F
                                 (``text.replace('.', ' .').replace(',', ' ,')`` against the
                                 words joined by spaces), whitespace-insensitive
 ``fixation_negative_duration``  a fixation ends before it starts
+``fixation_outside_recording``  a fixation starts before the first gaze sample or ends after
+                                the last one, by more than :data:`RECORDING_TOLERANCE_S`
+                                (EyeLink computes fixations from those samples; checked when
+                                ``gaze_data/`` is present)
 ``empty_fixations``             the reading has eye-tracking data (not discarded) but its
                                 ``fixations.csv`` has no row
 ``impossible_chest_box``        ``xmin > xmax`` or ``ymin > ymax``, or a side more than
@@ -39,7 +43,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["FAULT_REASONS", "FAULT_FILES", "BOX_TOLERANCE", "ReadingFaultError", "word_faults",
+__all__ = ["FAULT_REASONS", "FAULT_FILES", "BOX_TOLERANCE", "RECORDING_TOLERANCE_S",
+           "ReadingFaultError", "word_faults",
            "fixation_faults", "box_faults", "transcript_tokens", "FaultChecks"]
 
 FAULT_REASONS = {
@@ -47,6 +52,7 @@ FAULT_REASONS = {
     "word_negative_duration": "a word ends before it starts",
     "transcript_mismatch": "transcription.txt disagrees with the timestamped words",
     "fixation_negative_duration": "a fixation ends before it starts",
+    "fixation_outside_recording": "a fixation lies outside the gaze recording's time span",
     "empty_fixations": "eye-tracking data recorded, but fixations.csv has no row",
     "impossible_chest_box": "the chest box is inverted or lies far outside the image",
     "impossible_ellipse": "an ellipse's box is inverted or lies far outside the image",
@@ -55,11 +61,14 @@ FAULT_REASONS = {
 FAULT_FILES = {
     "words_out_of_order": "words", "word_negative_duration": "words",
     "transcript_mismatch": "words", "fixation_negative_duration": "fixations",
+    "fixation_outside_recording": "fixations",
     "empty_fixations": "fixations", "impossible_chest_box": "chest_box",
     "impossible_ellipse": "ellipses",
 }
 #: How far (a share of the image width or height) a box side may lie outside the image.
 BOX_TOLERANCE = 0.05
+#: How far (s) a fixation may reach beyond the first or last gaze sample (samples are 1 ms apart).
+RECORDING_TOLERANCE_S = 0.1
 
 
 class ReadingFaultError(LookupError):
@@ -100,15 +109,25 @@ def word_faults(words: pd.DataFrame, transcription: str | None) -> dict[str, tup
     return out
 
 
-def fixation_faults(fixations: pd.DataFrame) -> dict[str, tuple[int, int]]:
+def fixation_faults(fixations: pd.DataFrame,
+                    recording_s: tuple[float, float] | None = None) -> dict[str, tuple[int, int]]:
     """``{reason: (count, first row position)}`` of the fixation faults (an empty table is
-    :data:`FAULT_REASONS` ``empty_fixations``, position -1)."""
+    :data:`FAULT_REASONS` ``empty_fixations``, position -1). ``recording_s``: the first and
+    last gaze sample times (s), when the gaze is at hand."""
     if not len(fixations):
         return {"empty_fixations": (1, -1)}
     start = fixations["timestamp_start_fixation"].to_numpy(dtype=np.float64)
     end = fixations["timestamp_end_fixation"].to_numpy(dtype=np.float64)
+    out = {}
     neg = np.flatnonzero(end < start)
-    return {"fixation_negative_duration": (len(neg), int(neg[0]))} if len(neg) else {}
+    if len(neg):
+        out["fixation_negative_duration"] = (len(neg), int(neg[0]))
+    if recording_s is not None and np.all(np.isfinite(recording_s)):
+        lo, hi = recording_s
+        off = np.flatnonzero((start < lo - RECORDING_TOLERANCE_S) | (end > hi + RECORDING_TOLERANCE_S))
+        if len(off):
+            out["fixation_outside_recording"] = (len(off), int(off[0]))
+    return out
 
 
 def box_faults(boxes: pd.DataFrame, width: int, height: int, reason: str,
@@ -150,7 +169,14 @@ class FaultChecks:
             return {} if discarded else word_faults(self._load_words(reading_id),
                                                     self._read_transcription(reading_id))
         if kind == "fixations":
-            return {} if discarded else fixation_faults(self._load_fixations(reading_id))
+            if discarded:
+                return {}
+            span = None
+            if self.has_gaze_data and self.gaze_path_exists(reading_id):
+                t = self._load_gaze(reading_id)["timestamp_sample"].to_numpy(dtype=np.float64)
+                t = t[np.isfinite(t)]
+                span = (float(t.min()), float(t.max())) if len(t) else None
+            return fixation_faults(self._load_fixations(reading_id), span)
         meta = self.metadata.loc[reading_id]
         w, h = int(meta["image_size_x"]), int(meta["image_size_y"])
         if kind == "chest_box":

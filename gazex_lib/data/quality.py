@@ -21,8 +21,8 @@ reason                     count                                           denom
 
 Then one row per **domain fault** (:data:`gazex_lib.data.faults.FAULT_REASONS`:
 ``words_out_of_order``, ``word_negative_duration``, ``transcript_mismatch``,
-``fixation_negative_duration``, ``empty_fixations``, ``impossible_chest_box``,
-``impossible_ellipse``): count 1 when the reading has it (it is then excluded from what is
+``fixation_negative_duration``, ``fixation_outside_recording``, ``empty_fixations``,
+``impossible_chest_box``, ``impossible_ellipse``): count 1 when the reading has it (it is then excluded from what is
 built on that file), denominator 1 (every reading with eye-tracking data).
 
 A discarded reading gets only its ``discarded_reading`` row (it has no gaze or words to

@@ -372,6 +372,11 @@ class ReflacxDataset(FaultChecks):
             raise FileNotFoundError(f"reading {reading_id!r}: expected file {path} does not exist")
         return path
 
+    def gaze_path_exists(self, reading_id: str) -> bool:
+        """Whether ``gaze_data/<id>/gaze.csv`` is there."""
+        self._check_id(reading_id)
+        return (self.gaze_data / reading_id / schema.GAZE_FILE).is_file()
+
     def gaze_path(self, reading_id: str) -> Path:
         self._check_id(reading_id)
         path = self.gaze_data / reading_id / schema.GAZE_FILE

@@ -149,7 +149,8 @@ def _register_lines(path: Path, lines: np.ndarray) -> None:
         _IRREGULAR_LINES.pop(key, None)
 
 
-def _decode_check(path: Path, data: bytes, error: type[DataFormatError]) -> str:
+def decode_utf8(path: Path, data: bytes, error: type[DataFormatError]) -> str:
+    """``data`` as UTF-8 text, or ``error`` naming the file, the line and the byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -220,7 +221,7 @@ def scan_table(path: Path | str, *, error: type[DataFormatError] = ReflacxFormat
         data = data[len(codecs.BOM_UTF8):]
     buf = np.frombuffer(data, dtype=np.uint8)
     if len(buf) and buf.max() >= 128:            # not ASCII: it must be valid UTF-8
-        text = _decode_check(path, data, error)
+        text = decode_utf8(path, data, error)
     else:
         text = data[:1 << 16].decode("ascii")     # ASCII is UTF-8; the header is all we need
     header = [str(c).strip() for c in _header_fields(text)]

@@ -50,8 +50,8 @@ import pandas as pd
 from gazex_lib.data import labels as _labels
 from gazex_lib.data import schema
 from gazex_lib.data._csv import (
-    ReflacxFormatError, check_values, line_of, parse_bool, parse_float, parse_int, parse_text,
-    read_numeric_table, read_text_table, where,
+    ReflacxFormatError, check_values, decode_utf8, line_of, parse_bool, parse_float, parse_int,
+    parse_text, read_numeric_table, read_text_table, where,
 )
 from gazex_lib.data.faults import FaultChecks, ReadingFaultError
 from gazex_lib.data.sentences import (
@@ -437,14 +437,7 @@ class ReflacxDataset(FaultChecks):
 
     def _read_transcription(self, reading_id: str) -> str:
         path = self._file(reading_id, "transcription")
-        data = path.read_bytes()
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-            raise ReflacxFormatError(f"{path}: line {line}, byte {col}: not valid UTF-8 "
-                                     f"({data[exc.start:exc.start + 1]!r})") from None
+        return decode_utf8(path, path.read_bytes(), ReflacxFormatError)
 
     def chest_box(self, reading_id: str) -> pd.DataFrame:
         """One row, int64 ``xmin, ymin, xmax, ymax`` in original pixels (present even if discarded)."""

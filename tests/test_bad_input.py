@@ -404,3 +404,20 @@ def test_the_data_check_runs_before_anything_when_asked(tmp_path):
                            str(data)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr
     assert "line 5: 17 fields" in proc.stdout and "NOT OK" in proc.stdout
+
+
+def test_the_exploration_skips_and_names_a_faulty_reading(tmp_path):
+    """Chapter 01's statistics and example choice on data with a domain fault: the reading is
+    left out and named, not crashed on, and never chosen as the example."""
+    from gazex_lib.data.explore import pick_example_reading, reading_statistics
+
+    root = write_fake_reflacx(tmp_path / "reflacx")
+    clean = load_reflacx(root)
+    assert pick_example_reading(clean) == A               # the phase-3 reading with most sentences
+    Damage(root).replace(WD, b"size,2.3,2.5", b"size,2.3,2.1")
+    ds = load_reflacx(root)
+    stats = reading_statistics(ds, progress=False)
+    assert A not in stats.index and stats.attrs["excluded_for_faults"] == {
+        A: ["word_negative_duration"]}
+    assert len(stats) == len(reading_statistics(clean, progress=False)) - 1
+    assert pick_example_reading(ds) == B

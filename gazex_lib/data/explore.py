@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from gazex_lib.data.faults import ReadingFaultError
+
 
 #: Columns of :func:`reading_statistics`, with units in the names.
 READING_STAT_COLUMNS = [
@@ -53,14 +55,20 @@ def reading_statistics(ds, ids=None, progress: bool = True) -> pd.DataFrame:
 
     ``gaze_duration_s`` spans the raw samples; ``pre_dictation_s`` is the viewing before the
     first word (samples at negative audio-clock times); ``pixels_per_degree`` is the mean of
-    the x and y angular resolutions over fixations.
+    the x and y angular resolutions over fixations. A reading with a domain fault in its
+    fixations or words (:mod:`gazex_lib.data.faults`; counted by the quality report) has no
+    row; ``attrs["excluded_for_faults"]`` maps each such reading to its faults.
     """
     md = ds.metadata
     if ids is None:
         ids = md.index[~md["eye_tracking_data_discarded"]]
-    rows = []
+    rows, excluded = [], {}
     for rid in tqdm(list(ids), desc="reading statistics", disable=not progress):
-        gaze, fix, words = ds.gaze(rid), ds.fixations(rid), ds.words(rid)
+        try:
+            gaze, fix, words = ds.gaze(rid), ds.fixations(rid), ds.words(rid)
+        except ReadingFaultError:
+            excluded[rid] = sorted(ds.reading_faults(rid))
+            continue
         t = gaze["timestamp_sample"].to_numpy()
         dur_ms = 1000.0 * (fix["timestamp_end_fixation"] - fix["timestamp_start_fixation"])
         dictation = (words["timestamp_end_word"].max() - words["timestamp_start_word"].min()
@@ -79,7 +87,9 @@ def reading_statistics(ds, ids=None, progress: bool = True) -> pd.DataFrame:
             "pixels_per_degree": float(ppd), "n_words": int(len(words)),
             "n_sentences": int(len(ds.sentences(rid))),
         })
-    return pd.DataFrame(rows, columns=READING_STAT_COLUMNS).set_index("id")
+    out = pd.DataFrame(rows, columns=READING_STAT_COLUMNS).set_index("id")
+    out.attrs["excluded_for_faults"] = excluded
+    return out
 
 
 def pick_example_reading(ds, preferred: str | None = None) -> str:
@@ -96,7 +106,14 @@ def pick_example_reading(ds, preferred: str | None = None) -> str:
     if len(kept) == 0:
         raise ValueError("every reading is discarded: nothing to show")
     phase3 = [i for i in kept if md.at[i, "phase"] == 3] or list(kept)
-    counts = {rid: len(ds.sentences(rid)) for rid in sorted(phase3)[:50]}
+    counts = {}
+    for rid in sorted(phase3):
+        if len(counts) == 50:
+            break
+        if not ds.reading_faults(rid):                  # a faulty reading is no example
+            counts[rid] = len(ds.sentences(rid))
+    if not counts:
+        raise ValueError("no reading without a domain fault to show (see the quality report)")
     return max(sorted(counts), key=lambda rid: counts[rid])
 
 

@@ -421,3 +421,21 @@ def test_the_exploration_skips_and_names_a_faulty_reading(tmp_path):
         A: ["word_negative_duration"]}
     assert len(stats) == len(reading_statistics(clean, progress=False)) - 1
     assert pick_example_reading(ds) == B
+
+
+def test_checksums_of_a_physionet_folder(tmp_path):
+    """``check-data --checksums``: PhysioNet's SHA256SUMS.txt verified file by file."""
+    import hashlib
+
+    from gazex_lib.data.check import verify_checksums
+
+    root = write_fake_reflacx(tmp_path / "reflacx")
+    assert verify_checksums(root) is None                       # no SHA256SUMS.txt: nothing to do
+    good = hashlib.sha256((root / CB).read_bytes()).hexdigest()
+    (root / "SHA256SUMS.txt").write_text(f"{good} {CB}\n{'0' * 64} {FX}\n{good} main_data/gone.csv\n")
+    got = verify_checksums(root)
+    assert got == {"verified": 1, "mismatched": [FX], "missing": ["main_data/gone.csv"]}
+    found = check_data(tmp_path, checksums=True, progress=False)
+    assert not found.ok and found.checksums["mismatched"] == [f"reflacx/{FX}"]
+    assert "1 mismatched, 1 missing" in found.summary()
+    assert check_data(tmp_path, progress=False).ok              # not asked: not read

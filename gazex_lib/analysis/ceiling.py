@@ -246,4 +246,7 @@ def ceiling_frame(report: dict):
                             "detectable": room["detectable_difference"],
                             "n_images": room["n_images"]})
             rows.append(row)
-    return pd.DataFrame(rows).set_index(["split", "metric"])
+    frame = pd.DataFrame(rows).set_index(["split", "metric"])
+    if "n_images" in frame.columns:
+        frame["n_images"] = frame["n_images"].astype("Int64")     # a count, blank where no room
+    return frame

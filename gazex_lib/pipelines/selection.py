@@ -134,10 +134,10 @@ def tuning_frame(record: dict):
         steps = {int(s): v for s, v in r["validation_by_step"].items()}
         best, _ = choose_step({s: {m: v[m] for m in v if m != "parsed"} for s, v in steps.items()})
         src = r["validation_sources"]
-        rows.append({"run": name, "why": r["why"], "best_step": best,
+        rows.append({"run": name, "best_step": best,
                      **{f"trained_{m}": steps[best].get(m) for m in
                         ("fvp_iou", "gtm_centroid_error_px", "sda_order_accuracy", "parsed")},
                      "text_only_fvp_iou": src["text_only"]["fvp_iou"],
                      "oracle_fvp_iou": src.get("planted_oracle", {}).get("fvp_iou"),
-                     "final_train_loss": r["final_train_loss"]})
+                     "final_train_loss": r["final_train_loss"], "why": r["why"]})
     return pd.DataFrame(rows).set_index("run")

@@ -37,7 +37,10 @@ def test_path_refuses_pixel_coordinates():
 def test_to_grid_is_qwen_rule_at_1000_and_inverts_within_half_a_step():
     rng = np.random.default_rng(0)
     v = rng.uniform(-5, 105, 500)
-    assert np.array_equal(T.to_grid(v, 100, 1000), to_qwen1000(v, 100))
+    # the Qwen2-VL rule written out (to_qwen1000 is to_grid at 1000: one implementation)
+    expect = np.clip(np.floor(v / 100 * 1000 + 0.5), 0, 1000).astype(np.int64)
+    assert np.array_equal(T.to_grid(v, 100, 1000), expect)
+    assert np.array_equal(to_qwen1000(v, 100), expect)
     for steps in (10, 20, 1000):
         q = T.to_grid(v, 100, steps)
         assert q.min() >= 0 and q.max() <= steps and q.dtype.kind == "i"

@@ -42,10 +42,10 @@ class TableScan:
     line numbers). Only when they disagree is every line counted, to name the bad one.
     """
 
-    def __init__(self, path: Path, data: bytes, header: list[str], head_line: int,
-                 lines: np.ndarray | None, error: type):
+    def __init__(self, path: Path, data: bytes, header: list[str], head_line: int, error: type):
         self.path, self.data, self.header, self.head_line = path, data, header, head_line
-        self.lines, self.error = lines, error
+        self.lines: np.ndarray | None = None
+        self.error = error
 
     def exact(self) -> np.ndarray:
         """Count the fields of every line; raise at the first row whose count differs from the
@@ -129,8 +129,13 @@ def _slow_shape(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(fields, dtype=np.int64), np.asarray(lines, dtype=np.int64)
 
 
+def _needs_csv_module(data: bytes) -> bool:
+    """Quoted fields or lone-CR line ends: the byte counts of the fast path do not apply."""
+    return b'"' in data or (b"\r" in data and b"\n" not in data)
+
+
 def _shape(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    if b'"' in data or (b"\r" in data and b"\n" not in data):
+    if _needs_csv_module(data):
         return _slow_shape(data.decode("utf-8"))
     return _fast_shape(np.frombuffer(data, dtype=np.uint8))
 
@@ -167,10 +172,8 @@ def scan_table(path: Path | str, *, error: type,
     header = [str(c).strip() for c in _header_fields(text)]
     if not header:
         raise error(f"{path}: empty file; expected a header row")
-    quoted = b'"' in data or (b"\r" in data and b"\n" not in data)
-    lines = None
     head_line = data[:len(data) - len(data.lstrip(b"\r\n"))].count(b"\n") + 1
-    scan = TableScan(path, data, header, head_line, None, error)
+    scan = TableScan(path, data, header, head_line, error)
     seen: dict[str, int] = {}
     for k, name in enumerate(header):
         if name in seen:
@@ -178,10 +181,9 @@ def scan_table(path: Path | str, *, error: type,
                         f"(fields {seen[name] + 1} and {k + 1}); which one holds the data is "
                         "ambiguous")
         seen[name] = k
-    if quoted:
-        lines = scan.exact()
-    has_rows = (len(lines) > 0) if lines is not None else \
-        bool(data[data.find(b"\n") + 1:].strip()) if b"\n" in data else False
+    if _needs_csv_module(data):
+        scan.exact()
+    has_rows = b"\n" in data.strip(b"\r\n")     # a non-blank line after the header's
     if has_rows and not data.endswith(b"\n") and not data.endswith(b"\r"):
         last = data.rstrip(b"\r\n").count(b"\n") + 1
         raise error(f"{path}: line {last}: the file does not end with a line break; its last "

@@ -50,7 +50,7 @@ from gazex_lib.gaze.maps import LOG_EPS, render_frame_heat
 
 __all__ = ["Box", "SHRINK_MODES", "threshold_box", "top_percent_box",
            "cluster_box", "holistic_box", "weighted_centroid", "shrink_box", "to_qwen1000",
-           "from_qwen1000", "box_coordinates"]
+           "from_qwen1000", "to_grid", "from_grid", "box_coordinates"]
 
 SHRINK_MODES = ("none", "official_percent", "fraction")
 
@@ -168,16 +168,27 @@ def shrink_box(box: Box | None, amount: float, mode: str, *,
     return out
 
 
+def to_grid(v, size, steps: int) -> np.ndarray | int:
+    """``floor(v / size * steps + 0.5)`` clipped to [0, steps] (ints; round half up): a
+    coordinate on a 0-``steps`` grid over a ``size``-pixel extent."""
+    q = np.clip(np.floor(np.asarray(v, dtype=np.float64) / size * steps + 0.5), 0, steps)
+    return int(q) if q.ndim == 0 else q.astype(np.int64)
+
+
+def from_grid(q, size, steps: int) -> np.ndarray | float:
+    """``q / steps * size``: 0-``steps`` grid numbers back to pixels."""
+    v = np.asarray(q, dtype=np.float64) / steps * size
+    return float(v) if v.ndim == 0 else v
+
+
 def to_qwen1000(v, size) -> np.ndarray | int:
     """``floor(v / size * 1000 + 0.5)`` clipped to [0, 1000] (round half up)."""
-    q = np.clip(np.floor(np.asarray(v, dtype=np.float64) / size * 1000 + 0.5), 0, 1000)
-    return int(q) if q.ndim == 0 else q.astype(np.int64)
+    return to_grid(v, size, 1000)
 
 
 def from_qwen1000(q, size) -> np.ndarray | float:
     """``q / 1000 * size`` (grid pixels)."""
-    v = np.asarray(q, dtype=np.float64) / 1000 * size
-    return float(v) if v.ndim == 0 else v
+    return from_grid(q, size, 1000)
 
 
 def box_coordinates(box: Box | None, space: str, *, scale: float,

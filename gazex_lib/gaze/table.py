@@ -100,12 +100,11 @@ def _init_worker(reflacx_root: str, jpg_root: str, lead: float, trailing: str) -
 
 def _one_reading(reading_id: str, config: KeyframeConfig, frames_dir: str | None) -> list[dict]:
     ds = _WORKER["ds"]
-    try:
-        ds.sentences(reading_id)            # a domain fault in the words excludes the reading
-    except ReadingFaultError:
-        return []                           # (counted by the quality report, issue 10)
     film = load_film(ds, reading_id, _WORKER["jpg_root"], scale=config.scale)
-    frames, rows = reading_keyframes(ds, reading_id, film, config)
+    try:
+        frames, rows = reading_keyframes(ds, reading_id, film, config)
+    except ReadingFaultError:               # a domain fault in the words excludes the reading
+        return []                           # (counted by the quality report, issue 10)
     if frames_dir is not None:
         stack = np.stack([f.image[..., 0] for f in frames]) if frames else np.zeros((0, 0, 0), np.uint8)
         np.savez_compressed(Path(frames_dir) / f"{reading_id}.npz", frames=stack)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
+from gazex_lib.gaze.boxes import from_grid, to_grid   # the one grid rule (q1000 included)
 
 __all__ = ["QGRID_MAX", "check_coords", "grid_steps", "to_grid", "from_grid"]
 
@@ -43,15 +43,3 @@ def check_coords(coords: str, *, allow_px: bool = True) -> str:
     if grid_steps(coords) is None and not allow_px:
         raise ValueError(f"coords {coords!r} is FVP-only; use 'q<N>' (e.g. 'q1000')")
     return coords
-
-
-def to_grid(v, size, steps: int):
-    """``floor(v / size * steps + 0.5)`` clipped to [0, steps] (ints; round half up)."""
-    q = np.clip(np.floor(np.asarray(v, dtype=np.float64) / size * steps + 0.5), 0, steps)
-    return int(q) if q.ndim == 0 else q.astype(np.int64)
-
-
-def from_grid(q, size, steps: int):
-    """``q / steps * size``: grid numbers back to the film's (or image's) pixels."""
-    v = np.asarray(q, dtype=np.float64) / steps * size
-    return float(v) if v.ndim == 0 else v

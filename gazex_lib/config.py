@@ -55,6 +55,7 @@ class Config:
     tasks: sections.TasksSection
     heldout: sections.HeldoutSection
     train: sections.TrainSection
+    labeller: sections.LabellerSection
     stages: sections.StagesSection
 
     def section_dict(self, name: str) -> dict:

@@ -1,4 +1,4 @@
-"""Command line behind the Makefile: ``python -m gazex_lib.run {data,stage,notebooks,refresh,check-data,env-sync}``.
+"""Command line behind the Makefile: ``python -m gazex_lib.run {data,stage,notebooks,refresh,check-data,labeller-agreement,env-sync}``.
 
 * ``data``: resolve ``--data-root`` through :func:`gazex_lib.setup` (ci: ``None`` generates the
   synthetic dataset once, into the cache; full: a real folder, or ``synthetic`` by name).
@@ -16,6 +16,10 @@
   (:mod:`gazex_lib.data.check`): datasets present, every structural error (file, line,
   column), domain faults, folder issues, the quality report; ``--checksums`` verifies
   ``SHA256SUMS.txt``, ``--strict`` fails on domain faults too. Exit status 1 when not OK.
+* ``labeller-agreement``: label a CSV's report column with CheXbert (``labeller.chexbert_path``
+  and ``labeller.tokenizer_path``, or ``--chexbert-path`` / ``--tokenizer-path``) and with the
+  rule-based fallback, and print the fallback's per-label agreement with CheXbert
+  (:func:`gazex_lib.eval.labellers.labeller_agreement`); ``--out FILE.csv`` saves the table.
 * ``env-sync``: rewrite ``environment.yml`` from ``requirements.txt``.
 """
 from __future__ import annotations
@@ -82,6 +86,42 @@ def cmd_check_data(args: argparse.Namespace) -> int:
     print(found.summary())
     print(f"checked in {time.perf_counter() - t0:.1f} s")
     return 0 if found.ok else 1
+
+
+def cmd_labeller_agreement(args: argparse.Namespace) -> int:
+    """The rule-based fallback's per-label agreement with CheXbert on a CSV of reports."""
+    import pandas as pd
+
+    from gazex_lib.eval.labellers import CheXbertLabeller, CheXbertLoadError, RuleLabeller, labeller_agreement
+
+    section = config.load_config(args.profile, **_overrides(args.set)).labeller
+    ckpt = args.chexbert_path or section.chexbert_path
+    tok = args.tokenizer_path or section.tokenizer_path
+    if ckpt is None or tok is None:
+        raise SetupError("labeller-agreement needs CheXbert: set labeller.chexbert_path and "
+                         "labeller.tokenizer_path (or pass --chexbert-path and --tokenizer-path)")
+    path = Path(args.reports)
+    if not path.is_file():
+        raise FileNotFoundError(f"reports file not found: {path}")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if args.column not in frame.columns:
+        raise SetupError(f"{path}: no column {args.column!r} (columns: {list(frame.columns)}); "
+                         "pass --column")
+    texts = frame[args.column].tolist()
+    cache = None if args.no_cache else config.cache_dir() / "labels"
+    try:
+        chexbert = CheXbertLabeller(ckpt, tok, batch_size=section.batch_size, device=section.device,
+                                    cache_dir=cache)
+    except CheXbertLoadError as exc:
+        raise SetupError(str(exc)) from exc
+    table = labeller_agreement(chexbert.label(texts), RuleLabeller(cache_dir=cache).label(texts))
+    print(f"{len(texts)} reports from {path} (column {args.column!r}); reference: CheXbert, "
+          "other: the rule-based fallback")
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        table.to_csv(args.out)
+        print(f"saved {args.out}")
+    return 0
 
 
 def cmd_stage(args: argparse.Namespace) -> int:
@@ -174,13 +214,23 @@ def main(argv: list[str] | None = None) -> int:
                            help="also verify PhysioNet's SHA256SUMS.txt (reads every byte)")
             p.add_argument("--strict", action="store_true",
                            help="domain faults (counted by default) fail the check too")
+    p = sub.add_parser("labeller-agreement")
+    p.add_argument("--reports", required=True, help="a CSV with one report per row")
+    p.add_argument("--column", default="Report Impression",
+                   help="the report column (default: CheXbert's own 'Report Impression')")
+    p.add_argument("--profile", default="ci")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE")
+    p.add_argument("--chexbert-path", default=None)
+    p.add_argument("--tokenizer-path", default=None)
+    p.add_argument("--out", default=None, help="save the table as CSV")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the label cache")
     sub.add_parser("env-sync")
     p = sub.add_parser("refresh")
     p.add_argument("only", nargs="*", help="notebook file names (default: all)")
     args = parser.parse_args(argv)
     handler = {"data": cmd_data, "notebooks": cmd_notebooks, "env-sync": cmd_env_sync,
                "refresh": cmd_refresh, "stage": cmd_stage,
-               "check-data": cmd_check_data}[args.command]
+               "check-data": cmd_check_data, "labeller-agreement": cmd_labeller_agreement}[args.command]
     try:
         return handler(args)
     except (SetupError, FileNotFoundError) as exc:   # a user's mistake: one line, no traceback

@@ -165,6 +165,18 @@ class TrainSection:
 
 
 @dataclass(frozen=True)
+class LabellerSection:
+    """The report labeller (``gazex_lib.eval.labellers.get_labeller``): CheXbert when
+    ``chexbert_path`` names the public ``chexbert.pth`` (with ``tokenizer_path``, a local
+    ``bert-base-uncased`` folder), the rule-based fallback when it is null; texts per CheXbert
+    forward pass; ``device`` ``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
+    chexbert_path: str | None
+    tokenizer_path: str | None
+    batch_size: int
+    device: str
+
+
+@dataclass(frozen=True)
 class StagesSection:
     """Cached stages (``gazex_lib.stages``): ``force`` lists stage names rebuilt on purpose
     even when an output with the same key exists (``[all]`` rebuilds every stage)."""
@@ -188,6 +200,7 @@ SECTION_TYPES = {
     "tasks": lambda: TasksSection,
     "heldout": lambda: HeldoutSection,
     "train": lambda: TrainSection,
+    "labeller": lambda: LabellerSection,
     "stages": lambda: StagesSection,
 }
 
@@ -281,5 +294,6 @@ def section_dict(section) -> dict:
 
 
 __all__ = ["ConfigError", "DataSection", "ExploreSection", "GazeSection", "KeyframesSection",
-           "ModelSection", "TasksSection", "HeldoutSection", "TrainSection", "StagesSection",
+           "ModelSection", "TasksSection", "HeldoutSection", "TrainSection", "LabellerSection",
+           "StagesSection",
            "SECTION_TYPES", "build_section", "section_dict", "unknown_and_missing"]

@@ -8,8 +8,9 @@
   box / point per finding parsed from the sentence) (:func:`fit_baselines`), and the
   chapter's ``trivial`` answers (:class:`TrivialBaseline`).
 
-Report-generation, VQA and grounding metrics (``gazex_lib.eval.metrics``) come with the
-evaluation notebook.
+Report-generation, VQA and grounding metrics are in :mod:`gazex_lib.eval.metrics`, and the
+report labellers (CheXbert on a local checkpoint, a rule-based fallback) in
+:mod:`gazex_lib.eval.labellers`.
 """
 from gazex_lib.eval.baselines import (InputIgnoringBaseline, TextOnlyBaseline,
                                       best_constant_order, fit_baselines, parse_finding)

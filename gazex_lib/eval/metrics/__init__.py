@@ -10,7 +10,7 @@
 * :mod:`.nlg`: :func:`nlg_scores` (pycocoevalcap: corpus BLEU-1..4, METEOR 1.5, ROUGE-L,
   CIDEr-D), :func:`nlg_statistics` and :func:`rescore` for resampling without Java.
 
-The report labellers come next (issue 11).
+The report labellers that make the 14-label frames are in :mod:`gazex_lib.eval.labellers`.
 """
 from gazex_lib.eval.metrics.boxes import IOU_THRESHOLDS, box_iou, grounding_scores
 from gazex_lib.eval.metrics.clinical import (CONVENTIONS, FIVE_LABELS, binarize, clinical_counts,

@@ -49,7 +49,7 @@ import pandas as pd
 
 from gazex_lib.data.labels import CHEXBERT_LABELS
 
-__all__ = ["FIVE_LABELS", "AVERAGES", "UNCERTAIN", "CONVENTIONS", "binarize", "clinical_f1",
+__all__ = ["FIVE_LABELS", "AVERAGES", "UNCERTAIN", "CONVENTIONS", "binarize", "clinical_f1", "label_values",
            "clinical_counts", "f1_from_counts", "clinical_f1_table"]
 
 #: The five CheXpert competition labels.
@@ -80,7 +80,10 @@ def _columns(labels) -> list[str]:
     raise ValueError(f"labels must be 14 or 5, got {labels!r}")
 
 
-def _frame(df, name: str) -> pd.DataFrame:
+def label_values(df, name: str) -> np.ndarray:
+    """The ``(n, 14)`` float array of a label frame in CheXbert's order, after checking it: a
+    DataFrame with every CheXbert column, values 1, 0, -1 or NaN (the error names the row and
+    column of the first bad value)."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{name} must be a DataFrame with the 14 CheXbert columns")
     missing = [c for c in CHEXBERT_LABELS if c not in df.columns]
@@ -90,8 +93,13 @@ def _frame(df, name: str) -> pd.DataFrame:
     bad = ~np.isnan(vals) & ~np.isin(vals, (1.0, 0.0, -1.0))
     if bad.any():
         r, c = (int(v[0]) for v in np.nonzero(bad))
-        raise ValueError(f"{name}: row {r}, column {CHEXBERT_LABELS[c]!r}: {vals[r, c]!r} is not "
+        raise ValueError(f"{name}: row {r}, column {CHEXBERT_LABELS[c]!r}: {float(vals[r, c])!r} is not "
                          "1, 0, -1 or blank")
+    return vals
+
+
+def _frame(df, name: str) -> pd.DataFrame:
+    label_values(df, name)
     return df
 
 

@@ -7,13 +7,18 @@ case, one line per text, punctuation tokens ``'' ' `` ` -LRB- -RRB- -LCB- -RCB- 
 temporary file to the system's temporary folder, not into the package folder as
 pycocoevalcap's does, so a read-only installation works.
 
+**References.** One per hypothesis, as a string (the report-generation datasets have one); a
+list of strings gives several, as pycocoevalcap accepts (BLEU clips each n-gram at its largest
+count in any reference; METEOR and ROUGE-L keep the best reference; CIDEr-D averages them).
+
 **The JVM.** METEOR's JVM starts once per process (:func:`meteor_process`) and is reused.
 
 **Resampling.** Corpus BLEU, METEOR and CIDEr-D are not means of per-report scores, so
 :func:`nlg_statistics` returns each report's *sufficient statistics* once:
 
-* BLEU: the clipped n-gram matches and guesses (n = 1..4), the hypothesis and reference
-  lengths (one reference per hypothesis);
+* BLEU: the clipped n-gram matches and guesses (n = 1..4), the hypothesis length and the
+  reference length (with several references, the one closest to the hypothesis's length, as
+  pycocoevalcap's ``Bleu`` chooses with ``option="closest"``);
 * METEOR: the 23 segment statistics the METEOR 1.5 jar reports (lengths, function words,
   matches per module, chunks), aggregated by :func:`meteor_from_stats` with the jar's own
   formula and its English defaults (alpha 0.85, beta 0.20, gamma 0.60, delta 0.75; module
@@ -94,7 +99,7 @@ def _meteor_stats(hyps, refs) -> np.ndarray:
     with _METEOR["lock"]:
         for h, r in zip(hyps, refs):
             h = h.replace("|||", "").replace("  ", " ")
-            proc.stdin.write(f"SCORE ||| {r} ||| {h}\n".encode())
+            proc.stdin.write(" ||| ".join(("SCORE", *r, h)).encode() + b"\n")
             proc.stdin.flush()
             rows.append([float(v) for v in proc.stdout.readline().decode().split()])
     return np.asarray(rows, dtype=np.float64).reshape(-1, 23)
@@ -126,10 +131,12 @@ def _bleu_stats(hyps, refs) -> dict:
 
     scorer = BleuScorer(n=4)
     for h, r in zip(hyps, refs):
-        scorer += (h, [r])
+        scorer += (h, r)
     comps = scorer.ctest
+    # the reference length pycocoevalcap's Bleu uses: the closest to the hypothesis's length
+    closest = [min((abs(length - c["testlen"]), length) for length in c["reflen"])[1] for c in comps]
     return {"testlen": np.array([c["testlen"] for c in comps], dtype=np.float64),
-            "reflen": np.array([c["reflen"][0] for c in comps], dtype=np.float64),
+            "reflen": np.array(closest, dtype=np.float64),
             "guess": np.array([c["guess"] for c in comps], dtype=np.float64),
             "correct": np.array([c["correct"] for c in comps], dtype=np.float64)}
 
@@ -149,20 +156,35 @@ def _bleu_from_stats(b: dict, idx) -> list[float]:
     return out
 
 
+def _reference_lists(references) -> list[list[str]]:
+    out = []
+    for i, r in enumerate(references):
+        refs = [r] if isinstance(r, str) else list(r)
+        if not refs or not all(isinstance(x, str) for x in refs):
+            raise ValueError(f"reference {i} must be a string or a non-empty list of strings, got {r!r}")
+        out.append(refs)
+    return out
+
+
 def nlg_statistics(references, hypotheses) -> dict:
-    """Per-report sufficient statistics of every score (module docstring), after tokenising."""
-    refs, hyps = list(references), list(hypotheses)
+    """Per-report sufficient statistics of every score (module docstring), after tokenising.
+    Each reference is a string, or a list of strings for several references."""
+    refs, hyps = _reference_lists(references), list(hypotheses)
     if len(refs) != len(hyps):
         raise ValueError(f"{len(refs)} references and {len(hyps)} hypotheses: one reference "
-                         "per hypothesis")
+                         "(or one list of references) per hypothesis")
     if not refs:
         raise ValueError("no report to score")
     from pycocoevalcap.cider.cider import Cider
     from pycocoevalcap.rouge.rouge import Rouge
 
-    tok = ptb_tokenize(refs + hyps)
-    r_tok, h_tok = tok[:len(refs)], tok[len(refs):]
-    gts = {i: [r] for i, r in enumerate(r_tok)}
+    flat = [x for r in refs for x in r]
+    tok = ptb_tokenize(flat + hyps)
+    h_tok, r_tok, k = tok[len(flat):], [], 0
+    for r in refs:
+        r_tok.append(tok[k:k + len(r)])
+        k += len(r)
+    gts = {i: r for i, r in enumerate(r_tok)}
     res = {i: [h] for i, h in enumerate(h_tok)}
     _, rouge = Rouge().compute_score(gts, res)
     _, cider = Cider().compute_score(gts, res)
@@ -184,5 +206,5 @@ def rescore(stats: dict, rows=None) -> dict:
 
 def nlg_scores(references, hypotheses) -> dict:
     """``{"bleu_1", ..., "bleu_4", "meteor", "rouge_l", "cider"}`` of the hypotheses, one
-    reference each (module docstring)."""
+    reference each (a string; a list of strings gives several; module docstring)."""
     return rescore(nlg_statistics(references, hypotheses))

@@ -55,6 +55,7 @@ class Config:
     tasks: sections.TasksSection
     heldout: sections.HeldoutSection
     train: sections.TrainSection
+    downstream: sections.DownstreamSection
     labeller: sections.LabellerSection
     stages: sections.StagesSection
 

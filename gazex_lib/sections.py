@@ -165,6 +165,22 @@ class TrainSection:
 
 
 @dataclass(frozen=True)
+class DownstreamSection:
+    """How the downstream readers (``gazex_lib.data.downstream``) read the evaluation data:
+    the MIMIC-CXR report text (``findings_or_impression``, ``findings``, ``impression``,
+    ``findings_and_impression``) and its cleaning (``none`` or ``r2gen``), which IU X-ray image
+    is the frontal film, the MS-CXR split policy (``consistent``, ``mimic``, ``released``), the
+    VQA split policy (``released``, ``mimic``), and the fewest MS-CXR test pairs an analysis
+    accepts."""
+    report_section: str
+    report_cleaning: str
+    iu_frontal_index: int
+    ms_cxr_split: str
+    vqa_split: str
+    min_test_pairs: int
+
+
+@dataclass(frozen=True)
 class LabellerSection:
     """The report labeller (``gazex_lib.eval.labellers.get_labeller``): CheXbert when
     ``chexbert_path`` names the public ``chexbert.pth`` (with ``tokenizer_path``, a local
@@ -200,6 +216,7 @@ SECTION_TYPES = {
     "tasks": lambda: TasksSection,
     "heldout": lambda: HeldoutSection,
     "train": lambda: TrainSection,
+    "downstream": lambda: DownstreamSection,
     "labeller": lambda: LabellerSection,
     "stages": lambda: StagesSection,
 }
@@ -294,6 +311,6 @@ def section_dict(section) -> dict:
 
 
 __all__ = ["ConfigError", "DataSection", "ExploreSection", "GazeSection", "KeyframesSection",
-           "ModelSection", "TasksSection", "HeldoutSection", "TrainSection", "LabellerSection",
+           "ModelSection", "TasksSection", "HeldoutSection", "TrainSection", "DownstreamSection", "LabellerSection",
            "StagesSection",
            "SECTION_TYPES", "build_section", "section_dict", "unknown_and_missing"]

@@ -69,6 +69,10 @@ class MimicFormatError(DataFormatError):
     """A MIMIC-CXR(-JPG) table that does not follow the PhysioNet layout."""
 
 
+class DownstreamFormatError(DataFormatError):
+    """An IU X-ray, MS-CXR or Medical-CXR-VQA file that does not follow its released layout."""
+
+
 #: Integers beyond this magnitude are not exact in float64 (and overflow int64 far sooner
 #: than they look): refused.
 MAX_INT = 2 ** 53

@@ -4,7 +4,10 @@
 :func:`check_data`:
 
 * list the datasets present (REFLACX phases and readings; MIMIC-CXR-JPG tables and their
-  version folder; MIMIC-CXR reports);
+  version folder; MIMIC-CXR reports; IU X-ray, MS-CXR, Medical-CXR-VQA);
+* read each downstream dataset with its reader (:mod:`gazex_lib.data.downstream`): format
+  errors, counts against the published ones (MS-CXR's 1,162 pairs, Medical-CXR-VQA's 780,014
+  and per type; a partial or synthetic copy shows its own), and what each reader drops;
 * read every REFLACX file of every reading (metadata, fixations, gaze when ``gaze_data/`` is
   there, words, transcript, chest box, ellipses), collecting **every** structural error (a
   file that does not follow its format: file, physical line, column) instead of stopping at
@@ -33,7 +36,7 @@ import pandas as pd
 from gazex_lib.data import schema
 from gazex_lib.data._csv import DataFormatError
 
-__all__ = ["DataCheck", "check_data", "tree_issues", "verify_checksums"]
+__all__ = ["DataCheck", "check_data", "tree_issues", "verify_checksums", "downstream_counts"]
 
 _ID_RE = re.compile(r"^P[123]\d\dR\d+$")
 
@@ -48,6 +51,8 @@ class DataCheck:
     quality: pd.DataFrame | None = None                 # quality_summary
     checksums: dict | None = None                       # verify_checksums, when asked
     strict: bool = False
+    counts: pd.DataFrame | None = None                  # downstream counts vs published
+    dropped: pd.DataFrame | None = None                 # downstream readers' drop accounting
 
     @property
     def ok(self) -> bool:
@@ -74,6 +79,12 @@ class DataCheck:
                          f"mismatched, {len(c['missing'])} missing")
             lines += [f"  mismatch: {p}" for p in c["mismatched"][:20]]
             lines += [f"  missing: {p}" for p in c["missing"][:20]]
+        if self.counts is not None and len(self.counts):
+            lines.append("downstream counts (published: the released files' documented sizes):")
+            lines += ["  " + ln for ln in self.counts.to_string(index=False).splitlines()]
+        if self.dropped is not None and len(self.dropped):
+            lines.append("downstream readers' drops:")
+            lines += ["  " + ln for ln in self.dropped.to_string(index=False).splitlines()]
         if self.quality is not None:
             lines.append("quality report:")
             lines += ["  " + ln for ln in self.quality.to_string(index=False).splitlines()]
@@ -147,9 +158,50 @@ def verify_checksums(folder: Path | str) -> dict | None:
     return out
 
 
+_DATASET_DIRS = (schema.REFLACX_DIR, schema.MIMIC_JPG_DIR, schema.MIMIC_REPORTS_DIR, schema.IU_XRAY_DIR,
+                 schema.MS_CXR_DIR, schema.VQA_DIR)
+
+
+def downstream_counts(root: Path | str, out: "DataCheck") -> None:
+    """Read each downstream dataset present under ``root`` with its reader, collect format
+    errors in ``out.errors``, its counts against the published ones in ``out.counts``, and its
+    drops in ``out.dropped``. MS-CXR and VQA are counted as released (their split policies
+    are the evaluation's business)."""
+    from gazex_lib.data.downstream import load_iu_xray, load_ms_cxr, load_report_dataset, load_vqa
+
+    root = Path(root)
+    rows, drops = [], []
+    readers = [
+        (schema.MIMIC_REPORTS_DIR, lambda: load_report_dataset(root, section="findings_or_impression", cleaning="none"), lambda d: [("studies", len(d), None)]),
+        (schema.IU_XRAY_DIR, lambda: load_iu_xray(root / schema.IU_XRAY_DIR, frontal_index=0, cleaning="none"), lambda d: [("reports", len(d), None)]),
+        (schema.MS_CXR_DIR, lambda: load_ms_cxr(root / schema.MS_CXR_DIR, split_policy="released"),
+         lambda d: [("pairs", d.dropped.denominator, schema.PUBLISHED_COUNTS["ms-cxr pairs"])]),
+        (schema.VQA_DIR, lambda: load_vqa(root / schema.VQA_DIR, split_policy="released"),
+         lambda d: [("pairs", d.dropped.denominator, schema.PUBLISHED_COUNTS["medical-cxr-vqa pairs"])]
+         + [(t, int((d.frame["question_type"] == t).sum()), schema.PUBLISHED_COUNTS[f"medical-cxr-vqa {t}"])
+            for t in schema.VQA_TYPES]),
+    ]
+    for name, read, count in readers:
+        if not (root / name).is_dir() or (name == schema.MIMIC_REPORTS_DIR
+                                           and not (root / schema.MIMIC_JPG_DIR).is_dir()):
+            continue
+        try:
+            data = read()
+        except (DataFormatError, FileNotFoundError, ValueError) as exc:
+            out.errors.append((name, str(exc)))
+            continue
+        for what, n, published in count(data):
+            rows.append({"dataset": name, "count": what, "found": n,
+                         "published": published if published is not None else pd.NA,
+                         "matches": pd.NA if published is None else n == published})
+        drops.append(data.dropped.frame())
+    out.counts = pd.DataFrame(rows, columns=["dataset", "count", "found", "published", "matches"])
+    out.dropped = pd.concat(drops, ignore_index=True) if drops else None
+
+
 def _datasets(root: Path) -> dict:
     found = {}
-    for name in (schema.REFLACX_DIR, schema.MIMIC_JPG_DIR, schema.MIMIC_REPORTS_DIR):
+    for name in _DATASET_DIRS:
         folder = root / name
         if folder.is_dir():
             versions = sorted(p.name for p in folder.iterdir()
@@ -178,6 +230,7 @@ def check_data(data_root: Path | str, *, checksums: bool = False, strict: bool =
                 out.checksums["verified"] += got["verified"]
                 out.checksums["mismatched"] += [f"{name}/{p}" for p in got["mismatched"]]
                 out.checksums["missing"] += [f"{name}/{p}" for p in got["missing"]]
+    downstream_counts(root, out)
     reflacx = root / schema.REFLACX_DIR
     if not reflacx.is_dir():
         return out

@@ -106,6 +106,39 @@ MIMIC_SECTIONED_FILE = "mimic_cxr_sectioned.csv"
 MIMIC_SECTIONED_COLUMNS = ["study", "impression", "findings", "last_paragraph", "comparison"]
 
 
+# --- downstream datasets (issue 12; research dossier §3) -------------------------------------
+IU_XRAY_DIR = "iu-xray"
+MS_CXR_DIR = "ms-cxr"
+VQA_DIR = "medical-cxr-vqa"
+#: R2Gen's preprocessed IU X-ray release: ``annotation.json`` beside ``images/<id>/{0,1}.png``.
+IU_ANNOTATION_FILE = "annotation.json"
+IU_IMAGES_DIR = "images"
+IU_ITEM_KEYS = ("id", "report", "image_path", "split")
+IU_SPLITS = ("train", "val", "test")
+#: MS-CXR v1.1.0 (Boecking et al. 2022): one row per phrase-box pair; x, y top-left, w, h, in
+#: original pixels; ``path`` starts with ``files/``.
+MS_CXR_FILE = "MS_CXR_Local_Alignment_v1.1.0.csv"
+MS_CXR_COLUMNS = ["dicom_id", "category_name", "label_text", "path", "x", "y", "w", "h",
+                  "image_width", "image_height", "split"]
+MS_CXR_CATEGORIES = ("Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Lung Opacity",
+                     "Pleural Effusion", "Pneumonia", "Pneumothorax")
+#: MS-CXR's split values (its own names; MIMIC-CXR's are ``train / validate / test``).
+MS_CXR_SPLITS = ("train", "val", "test")
+#: Medical-CXR-VQA (Hu et al. 2024), the released question table.
+VQA_FILE = "medical_cxr_vqa_questions.csv"
+VQA_COLUMNS = ["subject_id", "study_id", "dicom_id", "question_type", "question", "answer", "split"]
+VQA_TYPES = ("abnormality", "presence", "view", "location", "level", "type")
+#: Published counts to check a download against (dossier §3): MS-CXR phrase-box pairs, and
+#: Medical-CXR-VQA question-answer pairs in all and per type.
+PUBLISHED_COUNTS = {
+    "ms-cxr pairs": 1162,
+    "medical-cxr-vqa pairs": 780_014,
+    **{f"medical-cxr-vqa {t}": n for t, n in (("abnormality", 190_525), ("location", 104_680),
+                                              ("type", 69_486), ("level", 111_715), ("view", 92_048),
+                                              ("presence", 211_560))},
+}
+
+
 def reflacx_id_prefix(phase: int, trial: int | None = None) -> str:
     """The id prefix of a reading: ``P1{trial:02}`` / ``P2{trial:02}`` / ``P300``.
 

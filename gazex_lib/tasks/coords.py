@@ -20,7 +20,8 @@ import re
 
 from gazex_lib.gaze.boxes import from_grid, to_grid   # the one grid rule (q1000 included)
 
-__all__ = ["QGRID_MAX", "check_coords", "grid_steps", "to_grid", "from_grid"]
+__all__ = ["QGRID_MAX", "check_coords", "grid_steps", "to_grid", "from_grid", "box_to_model",
+           "box_from_model"]
 
 QGRID_MAX = 1000
 _Q_RE = re.compile(r"q([0-9]+)")
@@ -43,3 +44,37 @@ def check_coords(coords: str, *, allow_px: bool = True) -> str:
     if grid_steps(coords) is None and not allow_px:
         raise ValueError(f"coords {coords!r} is FVP-only; use 'q<N>' (e.g. 'q1000')")
     return coords
+
+
+def box_to_model(box_xywh, image_size, grid_size, coords: str = "q1000") -> dict:
+    """An MS-CXR box (top-left ``x, y`` plus ``w, h``, original pixels of an image of
+    ``image_size = (width, height)``) on the film the model sees (``grid_size = (width,
+    height)`` px, the image resized to it) and in ``coords`` (``"q<N>"``, default Qwen2-VL's
+    0-1000 grid):
+
+    * ``"grid"``: ``(x0, y0, x1, y1)`` floats, ``x * grid_w / width`` (exact, no rounding);
+    * ``"q"``: the same corners as ints on the 0-N grid (``floor(v / size * N + 0.5)``).
+
+    :func:`box_from_model` goes back; the round trip through ``"q"`` is exact to half a grid
+    step (``width / (2 N)`` original px)."""
+    n = grid_steps(coords)
+    if n is None:
+        raise ValueError("box_to_model needs a 'q<N>' coordinate system, not 'official_px'")
+    (w_img, h_img), (gw, gh) = image_size, grid_size
+    if min(w_img, h_img, gw, gh) <= 0:
+        raise ValueError(f"sizes must be positive: image {image_size}, grid {grid_size}")
+    x, y, w, h = (float(v) for v in box_xywh)
+    grid = (x * gw / w_img, y * gh / h_img, (x + w) * gw / w_img, (y + h) * gh / h_img)
+    q = tuple(int(to_grid(v, size, n)) for v, size in zip(grid, (gw, gh, gw, gh)))
+    return {"grid": grid, "q": q}
+
+
+def box_from_model(q_box, image_size, grid_size, coords: str = "q1000") -> tuple:
+    """``(x, y, w, h)`` in original pixels of a ``(x0, y0, x1, y1)`` box on the ``coords`` grid
+    (the inverse of :func:`box_to_model`'s ``"q"``)."""
+    n = grid_steps(coords)
+    if n is None:
+        raise ValueError("box_from_model needs a 'q<N>' coordinate system, not 'official_px'")
+    (w_img, h_img), (gw, gh) = image_size, grid_size
+    x0, y0, x1, y1 = (float(from_grid(q, size, n)) for q, size in zip(q_box, (gw, gh, gw, gh)))
+    return (x0 * w_img / gw, y0 * h_img / gh, (x1 - x0) * w_img / gw, (y1 - y0) * h_img / gh)

@@ -77,7 +77,8 @@ ABSENT: dict[str, tuple[str, ...]] = {
         "normal cardiomediastinal silhouette", "cardiomediastinal silhouette is normal",
         "cardiomediastinal silhouette is within normal limits", "cardiomediastinal silhouette is unremarkable",
         "normal mediastinal contours", "mediastinal contours are normal", "mediastinum is normal",
-        "cardiomediastinal contours are normal", "mediastinal silhouette is normal"),
+        "cardiomediastinal contours are normal", "mediastinal silhouette is normal",
+        "mediastinum is not widened", "mediastinum is not enlarged"),
     "Cardiomegaly": (
         "heart size is normal", "normal heart size", "heart size normal", "heart is normal in size",
         "heart size is within normal limits", "normal size of the heart", "cardiac silhouette is normal",

@@ -47,6 +47,7 @@ class Config:
     seed: int
     source: str
     synthetic: Any
+    synthetic_downstream: sections.SyntheticDownstreamSection
     data: sections.DataSection
     explore: sections.ExploreSection
     gaze: sections.GazeSection
@@ -135,6 +136,7 @@ def _digest(obj: Any) -> str:
 def synthetic_root(cfg: Config, seed: int) -> Path:
     """The cache folder of the synthetic dataset for this config and seed (not created)."""
     key = _digest({"synthetic": cfg.section_dict("synthetic"), "seed": seed,
+                   "synthetic_downstream": cfg.section_dict("synthetic_downstream"),
                    "generator": _generator_version()})
     return cache_dir() / "synthetic" / f"{cfg.profile}-seed{seed}-{key}"
 
@@ -166,7 +168,7 @@ def resolve_data_root(data_root: str | os.PathLike | None, cfg: Config, seed: in
     tmp = Path(tempfile.mkdtemp(prefix=root.name + ".tmp-", dir=root.parent))
     try:
         make_dataset(tmp, n_readings=cfg.synthetic.n_readings, seed=seed, config=cfg.synthetic,
-                     progress=progress)
+                     downstream=cfg.synthetic_downstream, progress=progress)
         (tmp / "COMPLETE").write_text("ok\n")
         try:
             tmp.rename(root)

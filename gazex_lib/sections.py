@@ -165,6 +165,34 @@ class TrainSection:
 
 
 @dataclass(frozen=True)
+class SyntheticDownstreamSection:
+    """The synthetic downstream corpus (``gazex_lib.data.synthetic.downstream``), generated
+    with the REFLACX data but from its own random stream: MIMIC-CXR studies without gaze
+    (``n_studies``, split by patient in ``split_fractions``), the share of them of a REFLACX
+    patient (``shared_patient_fraction``: the leakage audit has something to find), normal
+    studies (``no_finding_fraction``), studies with a lateral film too (``lateral_fraction``), the
+    planted certainty below which a finding is dictated hedged (``hedge_below``, label -1), how
+    many absent findings a report denies (``negations``: inclusive range), MS-CXR-like pairs whose
+    released split disagrees with MIMIC's (``ms_cxr_inconsistent_fraction``) or whose phrase does
+    not locate the finding (``ms_cxr_unlocated_fraction``), VQA questions per study
+    (``vqa_per_study``) and the share with an empty released split (``vqa_blank_split_fraction``),
+    and IU X-ray reports (``n_iu``) with their films' size (``iu_image_size``, px)."""
+    n_studies: int
+    split_fractions: tuple[float, float, float]
+    shared_patient_fraction: float
+    no_finding_fraction: float
+    lateral_fraction: float
+    hedge_below: float
+    negations: tuple[int, int]
+    ms_cxr_inconsistent_fraction: float
+    ms_cxr_unlocated_fraction: float
+    vqa_per_study: int
+    vqa_blank_split_fraction: float
+    n_iu: int
+    iu_image_size: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class DownstreamSection:
     """How the downstream readers (``gazex_lib.data.downstream``) read the evaluation data:
     the MIMIC-CXR report text (``findings_or_impression``, ``findings``, ``impression``,
@@ -208,6 +236,7 @@ def _synthetic_type():
 #: YAML section name -> its type (a callable, so heavy imports stay lazy).
 SECTION_TYPES = {
     "synthetic": _synthetic_type,
+    "synthetic_downstream": lambda: SyntheticDownstreamSection,
     "data": lambda: DataSection,
     "explore": lambda: ExploreSection,
     "gaze": lambda: GazeSection,
@@ -311,6 +340,6 @@ def section_dict(section) -> dict:
 
 
 __all__ = ["ConfigError", "DataSection", "ExploreSection", "GazeSection", "KeyframesSection",
-           "ModelSection", "TasksSection", "HeldoutSection", "TrainSection", "DownstreamSection", "LabellerSection",
+           "ModelSection", "TasksSection", "HeldoutSection", "TrainSection", "SyntheticDownstreamSection", "DownstreamSection", "LabellerSection",
            "StagesSection",
            "SECTION_TYPES", "build_section", "section_dict", "unknown_and_missing"]

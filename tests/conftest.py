@@ -14,13 +14,23 @@ SMALL_SYNTHETIC = {"n_readings": 22, "seed": 3,
                    "config": {"image_size": [448, 560], "multi_reader_images": [1, 1]}}
 
 
+def small_downstream():
+    """The ci profile's downstream corpus, shrunk: 30 MIMIC-CXR studies without gaze, 4 IU X-ray."""
+    import dataclasses
+
+    from gazex_lib.config import load_config
+
+    return dataclasses.replace(load_config("ci").synthetic_downstream, n_studies=30, n_iu=4)
+
+
 @pytest.fixture(scope="session")
 def small_synthetic(tmp_path_factory):
-    """``(root, summary)`` of a generated dataset shared by the integration tests."""
+    """``(root, summary)`` of a generated dataset shared by the integration tests, with a
+    small downstream corpus (every downstream layout)."""
     from gazex_lib.data.synthetic import make_dataset
 
     root = tmp_path_factory.mktemp("small-synthetic")
-    summary = make_dataset(root, progress=False, **SMALL_SYNTHETIC)
+    summary = make_dataset(root, progress=False, downstream=small_downstream(), **SMALL_SYNTHETIC)
     return root, summary
 
 

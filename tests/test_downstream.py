@@ -317,7 +317,7 @@ def test_leakage_audit_names_a_test_patient_seen_in_pretraining():
     assert eval_eval["shared_studies"] == 1 and eval_eval["matters"]
     found = leakage_findings(table)
     assert "1 patient of 'MIMIC-CXR test' is in 'REFLACX pretraining' (e.g. 1)" in found
-    assert "1 patient of 'VQA test' is in 'MIMIC-CXR train', 1 studies, 1 images (e.g. 4)" in found
+    assert "1 patient of 'VQA test' is in 'MIMIC-CXR train', 1 study, 1 image (e.g. 4)" in found
     clean = leakage_audit({"a": ("train", pretraining), "b": ("eval", pd.DataFrame({"subject_id": [9]}))})
     assert leakage_findings(clean) == []
     with pytest.raises(ValueError, match="role must be one of"):

@@ -78,6 +78,28 @@ def test_data_exploration_on_a_given_data_root(small_synthetic, tmp_path):
     assert r["median_pixels_per_degree"] == pytest.approx(30, abs=1.0)
     assert 150 <= r["median_fixation_duration_ms"] <= 450
     assert r["example_reading"] in readings
+    # the downstream section: every layout present, counts as generated
+    down, made = r["downstream"], summary["downstream"]
+    assert down["absent"] == []
+    assert down["splits"]["MIMIC-CXR reports"]["total"] == 14 + made["mimic_studies"]
+    assert down["splits"]["IU X-ray"]["total"] == made["iu_reports"]
+    assert down["splits"]["Medical-CXR-VQA"]["total"] == made["vqa_questions"]
+    assert down["labeller_truth_agreement"] == 1.0
+    assert set(down["leakage"]) == {"ours", "official"}
+
+
+def test_data_exploration_without_the_downstream_datasets(small_synthetic, tmp_path):
+    """A data root with REFLACX and MIMIC-CXR only: chapter 01 still runs and names what is absent."""
+    root, _ = small_synthetic
+    partial = tmp_path / "data"
+    partial.mkdir()
+    for name in ("reflacx", "mimic-cxr-jpg", "mimic-cxr"):
+        (partial / name).symlink_to(root / name, target_is_directory=True)
+    res = _run("01_data_exploration.ipynb", tmp_path, data_root=str(partial))
+    down = res["results"]["downstream"]
+    assert down["absent"] == ["IU X-ray", "MS-CXR", "Medical-CXR-VQA"]
+    assert list(down["splits"]) == ["MIMIC-CXR reports"]
+    assert down["labeller_truth_agreement"] is None          # no synthetic truth sidecar here
 
 
 def test_gaze_processing_on_a_given_data_root(small_synthetic, tmp_path):
@@ -275,6 +297,7 @@ def test_full_profile_runs_by_parameters_alone(small_synthetic, tiny_checkpoint,
     r3 = _run("03_pretraining.ipynb", tmp_path, **common)
     assert {r["parameters"]["profile"] for r in (r1, r2, r3)} == {"full"}
     assert r1["results"]["n_readings"] == 22
+    assert r1["results"]["downstream"]["absent"] == []           # the new layouts are read too
     assert r2["results"]["n_sentences"] == r2["results"]["n_holistic_frames"]
     res = r3["results"]
     assert res["train"]["steps"] == 2

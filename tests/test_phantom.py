@@ -391,12 +391,14 @@ def test_contrast_measure_on_a_known_disc():
 
 # --------------------------------------------------------------------------- painters
 def test_every_finding_kind_has_one_painter():
-    """The painter registry covers exactly the planted kinds (a kind without a painter would
-    be rejected by render, one with a stale painter is dead code)."""
+    """The painter registry covers exactly the planted kinds, the REFLACX ones and the
+    downstream corpus's (a kind without a painter would be rejected by render, one with a
+    stale painter is dead code)."""
     from gazex_lib.data.synthetic.anatomy import KINDS
+    from gazex_lib.data.synthetic.downstream_findings import NEW_KINDS
     from gazex_lib.data.synthetic.findings_paint import known_kinds
 
-    assert known_kinds() == sorted(KINDS)
+    assert known_kinds() == sorted({*KINDS, *NEW_KINDS})
 
 
 def test_unknown_finding_kind_is_rejected_by_name():
@@ -405,7 +407,7 @@ def test_unknown_finding_kind_is_rejected_by_name():
     f = plant_findings(rng, a, ["nodule"])
     bad = [*f, dict(f[0], kind="pleural_plaque")]
     with pytest.raises(ValueError, match=r"unknown finding kind 'pleural_plaque'; known kinds: "
-                                         r"\['atelectasis', .*'support_device'\]"):
+                                         r"\['atelectasis', .*'support_device'.*\]"):
         render(a, bad, np.random.default_rng(1))
 
 

@@ -21,6 +21,11 @@ from __future__ import annotations
 import re
 import warnings
 
+# peft 0.21 reads transformers' deprecated ``is_gradient_checkpointing`` whenever it wraps,
+# loads or merges a model (training, checkpoint selection, held-out answers); the FutureWarning
+# says nothing about our code, so this one message is silenced for the process.
+warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+
 ATTN = ("q_proj", "k_proj", "v_proj", "o_proj")
 MLP = ("gate_proj", "up_proj", "down_proj")
 DEFAULT_TARGETS = ATTN + MLP
@@ -82,10 +87,7 @@ def apply_lora(model, *, r: int, alpha: int, dropout: float, target,
                      target_modules=lora_target_regex(target), bias="none",
                      modules_to_save=[VISUAL] if train_vision else [MERGER] if train_merger
                      else None, **extra)
-    with warnings.catch_warnings():  # peft reads the deprecated is_gradient_checkpointing
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
-                                category=FutureWarning)
-        peft_model = get_peft_model(model, cfg)
+    peft_model = get_peft_model(model, cfg)
     if getattr(model, "is_activation_checkpointing", False):
         from gazex_lib.model.loading import enable_lm_input_require_grads
 

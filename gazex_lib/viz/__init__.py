@@ -7,13 +7,14 @@ from gazex_lib.viz.plotly_embed import plotly_html, plotly_html_string, reset_pl
 from gazex_lib.viz.scanpath import scanpath_figure, scanpath_plotly
 from gazex_lib.viz.style import LABEL_COLORS, PALETTE, label_color
 from gazex_lib.viz.summary import (
-    counts_bar, distribution_grid, label_prevalence, quality_bar,
+    counts_bar, distribution_grid, label_prevalence, label_values_bar, quality_bar,
 )
 from gazex_lib.viz.timeline import dictation_timeline, dictation_timeline_plotly, fixation_ellipse_index
 
 __all__ = [
     "LABEL_COLORS", "PALETTE", "counts_bar", "dictation_timeline", "dictation_timeline_plotly",
     "distribution_grid", "film_panel", "fixation_ellipse_index", "label_color", "label_prevalence",
+    "label_values_bar",
     "plotly_html", "plotly_html_string", "quality_bar",
     "reset_plotly_embed", "scanpath_figure", "scanpath_plotly",
 ]

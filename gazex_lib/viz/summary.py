@@ -184,3 +184,33 @@ def quality_bar(summary_df: pd.DataFrame, title: str | None = None) -> Figure:
     style_axes(ax, grid_axis="x")
     ax.set_title(title or "Data-quality summary", fontsize=10)
     return fig
+
+
+#: Colours of the four label values of a report labeller (positive, uncertain, negative, blank).
+LABEL_VALUE_COLORS = {"positive": PALETTE["positive"], "uncertain": "#f4a259",
+                      "negative": PALETTE["negative"], "blank": PALETTE["unknown"]}
+
+
+def label_values_bar(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Stacked horizontal bars of the share of reports per label value (the columns
+    ``positive, uncertain, negative, blank`` of
+    :func:`gazex_lib.data.explore_downstream.label_value_table`), one bar per label."""
+    require_columns(table, list(LABEL_VALUE_COLORS), "label_values_bar")
+    n = len(table)
+    fig = Figure(figsize=figure_size(8.0, 1.0 + 0.3 * n), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(n)
+    left = np.zeros(n)
+    for name, color in LABEL_VALUE_COLORS.items():
+        vals = table[name].to_numpy(dtype=float)
+        ax.barh(y, vals, left=left, color=color, height=0.7, label=name)
+        left += vals
+    ax.set_xlim(0, 1.0)
+    ax.set_yticks(y, [str(c) for c in table.index], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of reports", fontsize=8)
+    style_axes(ax, grid_axis="x")
+    ax.legend(loc="lower right", fontsize=7, ncols=4, bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10, loc="left", pad=18)
+    return fig

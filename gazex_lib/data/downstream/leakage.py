@@ -64,6 +64,10 @@ def leakage_audit(sets: Mapping[str, tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit if n != 1 else {'studies': 'study', 'images': 'image'}[unit]}"
+
+
 def leakage_findings(table: pd.DataFrame) -> list[str]:
     """A sentence per overlap that matters (eval set first), most shared patients first."""
     out = []
@@ -72,7 +76,7 @@ def leakage_findings(table: pd.DataFrame) -> list[str]:
         ev, tr = (r["set_a"], r["set_b"]) if r["role_a"] == "eval" else (r["set_b"], r["set_a"])
         n = int(r["shared_patients"])
         eg = ", ".join(r["examples"].get("patients", []))
-        extra = "".join(f", {int(r[f'shared_{u}'])} {u}" for u in ("studies", "images")
+        extra = "".join(f", {_count(int(r[f'shared_{u}']), u)}" for u in ("studies", "images")
                         if r[f"shared_{u}"] == r[f"shared_{u}"] and r[f"shared_{u}"] > 0)
         out.append(f"{n} patient{'s' if n != 1 else ''} of {ev!r} {'are' if n != 1 else 'is'} in "
                    f"{tr!r}{extra} (e.g. {eg})")

@@ -174,3 +174,7 @@ WINDOW_CHANGE_PROB = 0.10      # readings with a window width/level change
 
 # --- screen (pixels) ----------------------------------------------------------------
 SCREEN_SIZE = (3180, 2160)
+
+# --- the MIMIC-CXR reports of the REFLACX images (the downstream corpus has its own, in configs/)
+GAZE_REPORT_HEDGE_BELOW = 0.5   # a finding planted with a lower certainty (Beta(4, 1.5)) is dictated hedged (-1)
+GAZE_REPORT_NEGATIONS = (1, 3)  # absent findings each report denies (inclusive range)

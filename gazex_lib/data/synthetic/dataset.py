@@ -33,7 +33,8 @@ from . import config as C
 from .anatomy import choose_kinds, make_anatomy, plant_findings
 from .config import SyntheticConfig
 from .gaze import gaze_strings
-from .mimic import CHEXPERT_COLUMNS, chexpert_row, metadata_row, sectioned_row, split_row
+from .downstream import chexpert_from_labels, make_downstream
+from .mimic import CHEXPERT_COLUMNS, metadata_row, split_row, study_sections
 from .phantom import encode_jpeg, render
 from .radiologists import READER_NAMES, READERS
 from .reading import Reading, simulate_reading
@@ -236,12 +237,14 @@ def _agreement(image: dict, truths: list[dict]) -> dict:
 
 
 def make_dataset(root: str | Path, n_readings: int | None = None, seed: int = 0,
-                 config: SyntheticConfig | Mapping[str, Any] | None = None, progress: bool = True) -> dict:
+                 config: SyntheticConfig | Mapping[str, Any] | None = None, progress: bool = True,
+                 downstream=None) -> dict:
     """Write a synthetic REFLACX + MIMIC-CXR(-JPG) dataset under ``root`` (see the package
     docstring for the layout); returns a summary (counts, ``bytes``, ``seconds``).
 
-    ``n_readings=None`` uses ``config.n_readings``. The same ``seed`` and config give
-    byte-identical files.
+    ``n_readings=None`` uses ``config.n_readings``. ``downstream`` (the ``synthetic_downstream``
+    section) adds the downstream corpus (:mod:`.downstream`) from its own random streams; the
+    REFLACX tree does not change with it. The same ``seed`` and config give byte-identical files.
     """
     t0 = time.perf_counter()
     cfg = SyntheticConfig.from_any(config)
@@ -279,9 +282,12 @@ def make_dataset(root: str | Path, n_readings: int | None = None, seed: int = 0,
             del pixels
             sid, study, d = im["subject_id"], im["study_id"], im["dicom_id"]
             split_rows.append(split_row(d, sid, study, im["split"]))
-            chex_rows.append(chexpert_row(irng, findings, sid, study))
             mmeta_rows.append(metadata_row(irng, d, sid, study, im["view"], W, H))
-            report_rows.append(sectioned_row(irng, findings, study, im["view"]))
+            # the MIMIC report and labels: the sentence bank, from a stream of their own
+            labels, sections = study_sections(np.random.default_rng(np.random.SeedSequence([seed, 101, im["index"]])),
+                                              findings, study, im["view"])
+            chex_rows.append(chexpert_from_labels(labels, sid, study))
+            report_rows.append(sections)
             truths = []
             for plan in by_image[im["index"]]:
                 rrng = np.random.default_rng(np.random.SeedSequence([seed, 2, plan["index"]]))
@@ -308,6 +314,15 @@ def make_dataset(root: str | Path, n_readings: int | None = None, seed: int = 0,
                                 "readings": [t["id"] for t in truths], "anatomy": anatomy.to_dict(),
                                 "findings": findings}) + "\n")
     bar.close()
+    down_counts = None
+    if downstream is not None:
+        down = make_downstream(root, seed, downstream, images, image_size=(W, H), jpeg_quality=cfg.jpeg_quality)
+        split_rows += down["split"]
+        chex_rows += down["chexpert"]
+        mmeta_rows += down["metadata"]
+        report_rows += down["reports"]
+        n_bytes += down["bytes"]
+        down_counts = down["counts"]
 
     rdir = root / schema.REFLACX_DIR / "main_data"
     for phase, rows in meta_rows.items():
@@ -334,13 +349,14 @@ def make_dataset(root: str | Path, n_readings: int | None = None, seed: int = 0,
     header = {"generator_version": GENERATOR_VERSION, "seed": seed, "config": {**cfg.to_dict(), "n_readings": n},
               "readers": {k: h.to_truth(cfg.pixels_per_degree) for k, h in READERS.items()},
               "agreement": agreement, "counts": {"readings_per_phase": counts, "n_discarded": n_disc,
-                                                  "n_images": len(images)},
+                                                  "n_images": len(images), "downstream": down_counts},
               "files": {"readings": TRUTH_READINGS_FILE, "images": TRUTH_IMAGES_FILE}}
     truth_text = json.dumps(header, sort_keys=True, indent=1, default=_json_default) + "\n"
     (root / TRUTH_FILE).write_text(truth_text, encoding="utf-8")
     n_bytes += len(truth_text) + (root / TRUTH_READINGS_FILE).stat().st_size + (root / TRUTH_IMAGES_FILE).stat().st_size
     return {"root": str(root), "n_readings": n, "readings_per_phase": counts, "n_discarded": n_disc,
-            "n_images": len(images), "bytes": int(n_bytes), "seconds": round(time.perf_counter() - t0, 3)}
+            "n_images": len(images), "downstream": down_counts, "bytes": int(n_bytes),
+            "seconds": round(time.perf_counter() - t0, 3)}
 
 
 def load_truth(root: str | Path) -> dict:

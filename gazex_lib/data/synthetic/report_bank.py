@@ -70,7 +70,8 @@ POSITIVE: dict[str, tuple[tuple[str, dict], ...]] = {
     "fracture": (("There is an acute fracture of the {side} posterior seventh rib.", {"Fracture": _P}),
                  ("{Side} clavicle fracture.", {"Fracture": _P})),
     "support_device": (("Endotracheal tube in standard position.", {"Support Devices": _P}),
-                       ("A {side} central venous catheter terminates in the svc.", {"Support Devices": _P})),
+                       ("A {side} central venous catheter terminates in the svc.", {"Support Devices": _P}),
+                       ("An enteric tube courses below the diaphragm.", {"Support Devices": _P})),
 }
 
 #: kind -> sentences that leave it uncertain (planted certainty below the hedge threshold).

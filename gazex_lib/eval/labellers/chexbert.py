@@ -192,7 +192,7 @@ class CheXbertLabeller(Labeller):
     def logits(self, texts: list[str]) -> list[np.ndarray]:
         """The 14 heads' logits for ``texts``: a list of 14 arrays ``(n, 4)`` (the last ``(n, 2)``)."""
         import torch
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         ids = self.encode(texts)
         order = np.argsort([len(x) for x in ids], kind="stable")   # batches of similar length

@@ -152,7 +152,7 @@ class RuleLabeller(Labeller):
         return mention_values(self.nlp(text))
 
     def _label_texts(self, texts: list[str]) -> np.ndarray:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         docs = self.nlp.pipe(texts, batch_size=self.batch_size)
         rows = [_aggregate(mention_values(doc)) for doc in

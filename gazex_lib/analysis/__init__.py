@@ -6,7 +6,10 @@
   :func:`detectable_difference`, what the test split can detect (measured before tuning).
 * :mod:`.planted`: :func:`planted_effect`, chapter 03's trained model against its strongest
   baseline on the test split, and :func:`goal_met`.
+* :mod:`.agreement`: :func:`icc` (every Shrout-Fleiss form, pingouin), :func:`icc_bootstrap`
+  (an interval over targets), :func:`bland_altman`.
 """
+from gazex_lib.analysis.agreement import FORMS, bland_altman, icc, icc_bootstrap, icc_from_matrix
 from gazex_lib.analysis.bootstrap import BOOTSTRAP_COLUMNS, MIN_BOOT, image_bootstrap
 from gazex_lib.analysis.ceiling import (PlantedOracle, ceiling_frame, ceiling_report,
                                         detectable_difference, planted_finding)
@@ -14,4 +17,4 @@ from gazex_lib.analysis.planted import goal_met, planted_effect
 
 __all__ = ["BOOTSTRAP_COLUMNS", "MIN_BOOT", "image_bootstrap", "planted_effect", "goal_met",
            "PlantedOracle", "planted_finding", "detectable_difference", "ceiling_report",
-           "ceiling_frame"]
+           "ceiling_frame", "icc", "icc_bootstrap", "icc_from_matrix", "bland_altman", "FORMS"]

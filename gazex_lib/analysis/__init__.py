@@ -8,13 +8,17 @@
   baseline on the test split, and :func:`goal_met`.
 * :mod:`.agreement`: :func:`icc` (every Shrout-Fleiss form, pingouin), :func:`icc_bootstrap`
   (an interval over targets), :func:`bland_altman`.
+* :mod:`.consensus`: :func:`detection_vs_consensus` (each reader against the other readers'
+  consensus, or the official all-readers one), :func:`candidate_vs_consensus`.
 """
 from gazex_lib.analysis.agreement import FORMS, bland_altman, icc, icc_bootstrap, icc_from_matrix
 from gazex_lib.analysis.bootstrap import BOOTSTRAP_COLUMNS, MIN_BOOT, image_bootstrap
+from gazex_lib.analysis.consensus import candidate_vs_consensus, detection_vs_consensus
 from gazex_lib.analysis.ceiling import (PlantedOracle, ceiling_frame, ceiling_report,
                                         detectable_difference, planted_finding)
 from gazex_lib.analysis.planted import goal_met, planted_effect
 
 __all__ = ["BOOTSTRAP_COLUMNS", "MIN_BOOT", "image_bootstrap", "planted_effect", "goal_met",
            "PlantedOracle", "planted_finding", "detectable_difference", "ceiling_report",
-           "ceiling_frame", "icc", "icc_bootstrap", "icc_from_matrix", "bland_altman", "FORMS"]
+           "ceiling_frame", "icc", "icc_bootstrap", "icc_from_matrix", "bland_altman", "FORMS",
+           "detection_vs_consensus", "candidate_vs_consensus"]

@@ -94,3 +94,19 @@ def test_bland_altman_by_hand():
     assert out["loa_low_ci"] == pytest.approx((out["loa_low"] - half, out["loa_low"] + half), abs=1e-6)
     with pytest.raises(ValueError, match="at least 3 complete pairs"):
         bland_altman([1, 2], [1, 2])
+
+
+def test_agreement_figures():
+    from gazex_lib.viz import agreement_scatter, bland_altman_figure
+
+    a, b = np.array([1, 2, 3, 4, 5.0]), np.array([1.5, 2, 2.5, 4.5, 5])
+    summary = bland_altman(a, b)
+    fig = bland_altman_figure(a, b, summary, unit="px", title="x")
+    ax = fig.axes[0]
+    lines = {ln.get_gid(): ln.get_ydata()[0] for ln in ax.get_lines()}
+    assert lines == pytest.approx({"ba-bias": summary["bias"], "ba-loa_low": summary["loa_low"],
+                                   "ba-loa_high": summary["loa_high"]})
+    assert len(ax.collections[0].get_offsets()) == 5
+    sc = agreement_scatter(a, b, xlabel="radiologist x (px)", ylabel="model x (px)")
+    ident = [ln for ln in sc.axes[0].get_lines() if ln.get_gid() == "identity"][0]
+    assert list(ident.get_xdata()) == list(ident.get_ydata()) == [1.0, 5.0]

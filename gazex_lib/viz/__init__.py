@@ -2,6 +2,7 @@
 
 No function here changes global plotting state; each builds its own ``Figure``.
 """
+from gazex_lib.viz.agreement import agreement_scatter, bland_altman_figure
 from gazex_lib.viz.films import film_panel
 from gazex_lib.viz.plotly_embed import plotly_html, plotly_html_string, reset_plotly_embed
 from gazex_lib.viz.scanpath import scanpath_figure, scanpath_plotly
@@ -12,7 +13,7 @@ from gazex_lib.viz.summary import (
 from gazex_lib.viz.timeline import dictation_timeline, dictation_timeline_plotly, fixation_ellipse_index
 
 __all__ = [
-    "LABEL_COLORS", "PALETTE", "counts_bar", "dictation_timeline", "dictation_timeline_plotly",
+    "agreement_scatter", "bland_altman_figure", "LABEL_COLORS", "PALETTE", "counts_bar", "dictation_timeline", "dictation_timeline_plotly",
     "distribution_grid", "film_panel", "fixation_ellipse_index", "label_color", "label_prevalence",
     "label_values_bar",
     "plotly_html", "plotly_html_string", "quality_bar",

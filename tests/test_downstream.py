@@ -310,7 +310,7 @@ def test_leakage_audit_names_a_test_patient_seen_in_pretraining():
     table = leakage_audit(sets)
     row = table[(table["set_a"] == "REFLACX pretraining") & (table["set_b"] == "MIMIC-CXR test")].iloc[0]
     assert (row["shared_patients"], row["shared_images"], row["matters"]) == (1, 0, True)
-    assert np.isnan(row["shared_studies"])                   # pretraining frame has no study ids
+    assert pd.isna(row["shared_studies"])                    # pretraining frame has no study ids
     both_train = table[(table["set_a"] == "MIMIC-CXR train") & (table["set_b"] == "VQA test")].iloc[0]
     assert both_train["shared_patients"] == 1 and both_train["matters"]
     eval_eval = table[(table["set_a"] == "MIMIC-CXR test") & (table["set_b"] == "VQA train")].iloc[0]

@@ -56,12 +56,16 @@ def leakage_audit(sets: Mapping[str, tuple[str, pd.DataFrame]]) -> pd.DataFrame:
             shared = ia[unit] & ib[unit]
             row[f"shared_{unit}"] = len(shared)
             examples[unit] = sorted(shared)[:3]
-        row["matters"] = bool({ra, rb} == set(ROLES) and (row["shared_patients"] or 0) > 0)
+        patients = row["shared_patients"]
+        row["matters"] = bool({ra, rb} == set(ROLES) and patients == patients and patients > 0)
         row["examples"] = examples
         rows.append(row)
     cols = ["set_a", "role_a", "set_b", "role_b", "shared_patients", "shared_studies", "shared_images",
             "matters", "examples"]
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    for unit, _ in ID_COLUMNS:                     # counts, <NA> where a side lacks that id
+        out[f"shared_{unit}"] = out[f"shared_{unit}"].astype("Int64")
+    return out
 
 
 def _count(n: int, unit: str) -> str:
@@ -77,7 +81,7 @@ def leakage_findings(table: pd.DataFrame) -> list[str]:
         n = int(r["shared_patients"])
         eg = ", ".join(r["examples"].get("patients", []))
         extra = "".join(f", {_count(int(r[f'shared_{u}']), u)}" for u in ("studies", "images")
-                        if r[f"shared_{u}"] == r[f"shared_{u}"] and r[f"shared_{u}"] > 0)
+                        if not pd.isna(r[f"shared_{u}"]) and r[f"shared_{u}"] > 0)
         out.append(f"{n} patient{'s' if n != 1 else ''} of {ev!r} {'are' if n != 1 else 'is'} in "
                    f"{tr!r}{extra} (e.g. {eg})")
     return out

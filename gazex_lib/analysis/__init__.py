@@ -8,11 +8,14 @@
   baseline on the test split, and :func:`goal_met`.
 * :mod:`.agreement`: :func:`icc` (every Shrout-Fleiss form, pingouin), :func:`icc_bootstrap`
   (an interval over targets), :func:`bland_altman`.
+* :mod:`.variance_model`: :class:`CentroidVarianceModel`, the variance model of gaze centroids
+  behind the planted inter-reader ICC (closed form, simulation).
 * :mod:`.consensus`: :func:`detection_vs_consensus` (each reader against the other readers'
   consensus, or the official all-readers one), :func:`candidate_vs_consensus`.
 """
 from gazex_lib.analysis.agreement import FORMS, bland_altman, icc, icc_bootstrap, icc_from_matrix
 from gazex_lib.analysis.bootstrap import BOOTSTRAP_COLUMNS, MIN_BOOT, image_bootstrap
+from gazex_lib.analysis.variance_model import CentroidVarianceModel
 from gazex_lib.analysis.consensus import candidate_vs_consensus, detection_vs_consensus
 from gazex_lib.analysis.ceiling import (PlantedOracle, ceiling_frame, ceiling_report,
                                         detectable_difference, planted_finding)
@@ -21,4 +24,4 @@ from gazex_lib.analysis.planted import goal_met, planted_effect
 __all__ = ["BOOTSTRAP_COLUMNS", "MIN_BOOT", "image_bootstrap", "planted_effect", "goal_met",
            "PlantedOracle", "planted_finding", "detectable_difference", "ceiling_report",
            "ceiling_frame", "icc", "icc_bootstrap", "icc_from_matrix", "bland_altman", "FORMS",
-           "detection_vs_consensus", "candidate_vs_consensus"]
+           "detection_vs_consensus", "candidate_vs_consensus", "CentroidVarianceModel"]

@@ -10,6 +10,8 @@
   (an interval over targets), :func:`bland_altman`.
 * :mod:`.variance_model`: :class:`CentroidVarianceModel`, the variance model of gaze centroids
   behind the planted inter-reader ICC (closed form, simulation).
+* :mod:`.pairing`: sentence gaze centroids (the holistic key frame's) and the targets that match
+  them across readers (by planted finding, or by image and positive label).
 * :mod:`.consensus`: :func:`detection_vs_consensus` (each reader against the other readers'
   consensus, or the official all-readers one), :func:`candidate_vs_consensus`.
 """

@@ -12,6 +12,9 @@
   behind the planted inter-reader ICC (closed form, simulation).
 * :mod:`.pairing`: sentence gaze centroids (the holistic key frame's) and the targets that match
   them across readers (by planted finding, or by image and positive label).
+* :mod:`.per_disease`: :func:`per_disease_table`, model against radiologist gaze per CheXbert
+  label (n, dwell, clusters, centroid error in px and degrees, per-axis ICC; no number for a
+  category too small to carry one).
 * :mod:`.consensus`: :func:`detection_vs_consensus` (each reader against the other readers'
   consensus, or the official all-readers one), :func:`candidate_vs_consensus`.
 """

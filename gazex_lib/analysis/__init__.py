@@ -15,6 +15,8 @@
 * :mod:`.per_disease`: :func:`per_disease_table`, model against radiologist gaze per CheXbert
   label (n, dwell, clusters, centroid error in px and degrees, per-axis ICC; no number for a
   category too small to carry one).
+* :mod:`.map_similarity`: :func:`box_map` (the model's map from its predicted boxes) and
+  :func:`cosine_similarity` of attention maps.
 * :mod:`.consensus`: :func:`detection_vs_consensus` (each reader against the other readers'
   consensus, or the official all-readers one), :func:`candidate_vs_consensus`.
 """

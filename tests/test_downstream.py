@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 
 from gazex_lib.data import schema
-from gazex_lib.data._csv import DownstreamFormatError
+from gazex_lib.data._csv import DownstreamFormatError, MimicFormatError
 from gazex_lib.data.downstream import (SplitTooSmallError, clean_r2gen, leakage_audit, leakage_findings,
                                        load_iu_xray, load_ms_cxr, load_report_dataset, load_vqa,
                                        sets_from_frames)
@@ -89,6 +88,21 @@ def test_report_dataset_sections_splits_and_drops(tmp_path):
     assert load_report_dataset(tmp_path, section="findings", cleaning="none").dropped.counts["no_text"] == 2
     with pytest.raises(ValueError, match="section must be one of"):
         load_report_dataset(tmp_path, section="summary", cleaning="none")
+
+
+def test_report_dataset_reads_another_labellers_table(tmp_path):
+    root = _mimic_tree(tmp_path / "data")
+    other = pd.DataFrame({"subject_id": [10000001, 10000002], "study_id": [50000001, 50000002],
+                          **{lab: [np.nan, np.nan] for lab in CHEXBERT_LABELS}})
+    other.loc[1, "Edema"] = -1.0
+    path = tmp_path / "chexbert_labels.csv"
+    other.to_csv(path, index=False)
+    ds = load_report_dataset(root, labels_file=path, **FINDINGS_OR_IMPRESSION)
+    assert np.isnan(ds.labels.loc[0, "Pleural Effusion"]) and ds.labels.loc[1, "Edema"] == -1.0
+    other.loc[1, "Edema"] = 2.0
+    other.to_csv(path, index=False)
+    with pytest.raises(MimicFormatError, match=r"chexbert_labels\.csv: row 2 \(line 3\), column 'Edema'"):
+        load_report_dataset(root, labels_file=path, **FINDINGS_OR_IMPRESSION)
 
 
 def test_report_dataset_on_the_synthetic_tree(small_synthetic):

@@ -48,7 +48,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from gazex_lib.data._scan import TableScan, decode_utf8, line_of
+from gazex_lib.data._scan import TableScan, line_of
 from gazex_lib.data._scan import scan_table as _scan_table
 
 #: Text read as a missing value (besides the empty field).

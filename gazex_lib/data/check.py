@@ -172,13 +172,16 @@ def downstream_counts(root: Path | str, out: "DataCheck") -> None:
 
     root = Path(root)
     try:
-        mimic_split = mimic_split_of(root / schema.MIMIC_JPG_DIR) if (root / schema.MIMIC_JPG_DIR).is_dir() else None
+        mimic_split = mimic_split_of(root / schema.MIMIC_JPG_DIR)
     except DataFormatError:
         mimic_split = None          # reported by the MIMIC-CXR reports' reader below
     rows, drops = [], []
     readers = [
-        (schema.MIMIC_REPORTS_DIR, lambda: load_report_dataset(root, section="findings_or_impression", cleaning="none"), lambda d: [("studies", len(d), None)]),
-        (schema.IU_XRAY_DIR, lambda: load_iu_xray(root / schema.IU_XRAY_DIR, frontal_index=0, cleaning="none"), lambda d: [("reports", len(d), None)]),
+        (schema.MIMIC_REPORTS_DIR,
+         lambda: load_report_dataset(root, section="findings_or_impression", cleaning="none"),
+         lambda d: [("studies", len(d), None)]),
+        (schema.IU_XRAY_DIR, lambda: load_iu_xray(root / schema.IU_XRAY_DIR, frontal_index=0, cleaning="none"),
+         lambda d: [("reports", len(d), None)]),
         (schema.MS_CXR_DIR, lambda: load_ms_cxr(root / schema.MS_CXR_DIR, split_policy="released"),
          lambda d: [("pairs", d.dropped.denominator, schema.PUBLISHED_COUNTS["ms-cxr pairs"])]),
         (schema.VQA_DIR, lambda: load_vqa(root / schema.VQA_DIR, split_policy="released", mimic_split=mimic_split),

@@ -37,26 +37,30 @@ def label_value_table(labels: pd.DataFrame) -> pd.DataFrame:
 def downstream_overview(data_root: str | Path, section) -> dict:
     """What the data root holds of the downstream datasets, read with ``section`` (the run's
     ``config.downstream``). Keys: ``data`` (name -> the reader's object, absent ones missing),
-    ``absent`` (names), ``splits`` (dataset x split counts), ``labels`` (MIMIC-CXR label
+    ``absent`` (names; a dataset that needs MIMIC-CXR-JPG's split table counts as absent
+    without it), ``splits`` (dataset x split counts), ``labels`` (MIMIC-CXR label
     values, :func:`label_value_table`), ``vqa_types`` (type x split), ``dropped`` (every
     reader's accounting)."""
     from gazex_lib.data.downstream import load_iu_xray, load_ms_cxr, load_report_dataset, load_vqa
     from gazex_lib.data.downstream._common import mimic_split_of
 
     root = Path(data_root)
-    mimic_split = mimic_split_of(root / schema.MIMIC_JPG_DIR) if (root / schema.MIMIC_JPG_DIR).is_dir() else None
+    mimic_split = mimic_split_of(root / schema.MIMIC_JPG_DIR)
     readers = {
         "reports": (lambda: load_report_dataset(root, section=section.report_section,
                                                 cleaning=section.report_cleaning),
-                    (root / schema.MIMIC_REPORTS_DIR).is_dir() and mimic_split is not None),
+                    (root / schema.MIMIC_REPORTS_DIR).is_dir()),
         "iu": (lambda: load_iu_xray(root / schema.IU_XRAY_DIR, frontal_index=section.iu_frontal_index,
                                     cleaning=section.report_cleaning), (root / schema.IU_XRAY_DIR).is_dir()),
         "ms_cxr": (lambda: load_ms_cxr(root / schema.MS_CXR_DIR, split_policy=section.ms_cxr_split,
-                                       mimic_split=mimic_split),
-                   (root / schema.MS_CXR_DIR).is_dir() and (mimic_split is not None or section.ms_cxr_split == "released")),
+                                       mimic_split=mimic_split), (root / schema.MS_CXR_DIR).is_dir()),
         "vqa": (lambda: load_vqa(root / schema.VQA_DIR, split_policy=section.vqa_split, mimic_split=mimic_split),
                 (root / schema.VQA_DIR).is_dir()),
     }
+    if mimic_split is None:      # the MIMIC-CXR reports need the split table, and so may MS-CXR
+        readers["reports"] = (None, False)
+        if section.ms_cxr_split != "released":
+            readers["ms_cxr"] = (None, False)
     data = {name: read() for name, (read, present) in readers.items() if present}
     absent = [_NAMES[n] for n in readers if n not in data]
     rows = []

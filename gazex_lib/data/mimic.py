@@ -32,7 +32,7 @@ from gazex_lib.data._csv import (MimicFormatError, _check_columns, _parse, parse
 
 __all__ = [
     "resolve_image_path", "jpg_relative_path", "load_image", "MimicCxrJpg",
-    "load_sectioned_reports", "find_table", "MimicFormatError", "RESAMPLE_DOWN", "RESAMPLE_UP",
+    "load_sectioned_reports", "find_table", "read_label_table", "MimicFormatError", "RESAMPLE_DOWN", "RESAMPLE_UP",
 ]
 
 RESAMPLE_DOWN = Image.Resampling.BOX
@@ -173,6 +173,24 @@ def _int_columns(df: pd.DataFrame, path: Path, columns: list[str]) -> pd.DataFra
     return df
 
 
+def read_label_table(path: str | Path) -> pd.DataFrame:
+    """A CheXpert-format label table (MIMIC-CXR-JPG's ``mimic-cxr-2.0.0-chexpert.csv.gz``, or a
+    CheXbert CSV in its layout): ``subject_id, study_id`` (int64) and the 14 labels (float64:
+    1, 0, -1 uncertain, NaN blank). A value outside those raises, naming file, row and column."""
+    path = Path(path)
+    cols = ["subject_id", "study_id", *_labels.CHEXBERT_LABELS]
+    df = _read_table(path, cols)
+    for col in _labels.CHEXBERT_LABELS:
+        vals = pd.to_numeric(df[col], errors="coerce")
+        bad = (vals.notna() & ~vals.isin([1.0, 0.0, -1.0])) | (vals.isna() & df[col].notna())
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise MimicFormatError(f"{where(path, i, col)}: {df[col].iloc[i]!r} is not one "
+                                   "of 1, 0, -1 or empty")
+        df[col] = vals.astype(np.float64)
+    return _int_columns(df[cols].copy(), path, ["subject_id", "study_id"])
+
+
 class MimicCxrJpg:
     """MIMIC-CXR-JPG 2.x tables under ``root`` (``mimic-cxr-jpg/``, or its ``2.1.0/`` folder).
 
@@ -209,19 +227,7 @@ class MimicCxrJpg:
     @property
     def chexpert(self) -> pd.DataFrame:
         if self._chexpert is None:
-            path = find_table(self.root, schema.MIMIC_CHEXPERT_FILE)
-            cols = ["subject_id", "study_id", *_labels.CHEXBERT_LABELS]
-            df = _read_table(path, cols)
-            for col in _labels.CHEXBERT_LABELS:
-                vals = pd.to_numeric(df[col], errors="coerce")
-                bad = (vals.notna() & ~vals.isin([1.0, 0.0, -1.0])) | (vals.isna() & df[col].notna())
-                if bad.any():
-                    i = int(np.flatnonzero(bad.to_numpy())[0])
-                    raise MimicFormatError(f"{where(path, i, col)}: {df[col].iloc[i]!r} is not one "
-                                           "of 1, 0, -1 or empty")
-                df[col] = vals.astype(np.float64)
-            df = _int_columns(df[cols].copy(), path, ["subject_id", "study_id"])
-            self._chexpert = df
+            self._chexpert = read_label_table(find_table(self.root, schema.MIMIC_CHEXPERT_FILE))
         return self._chexpert
 
     @property

@@ -49,7 +49,8 @@ import pandas as pd
 
 from gazex_lib.data import labels as _labels
 from gazex_lib.data import schema
-from gazex_lib.data._csv import ReflacxFormatError, decode_utf8
+from gazex_lib.data._csv import ReflacxFormatError
+from gazex_lib.data._scan import decode_utf8
 from gazex_lib.data.reflacx_files import (
     ALL_LABELS, METADATA_OUTPUT_COLUMNS, load_metadata, read_chest_box, read_ellipses,
     read_fixations, read_gaze, read_metadata_file, read_words,

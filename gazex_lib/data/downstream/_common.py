@@ -83,7 +83,7 @@ class Dropped:
 
 def mimic_split_of(jpg_root: Path | None):
     """The MIMIC-CXR-JPG split table (``dicom_id, study_id, subject_id, split``), or None
-    when ``jpg_root`` is None or has no split table."""
+    when ``jpg_root`` is None, is not a folder, or has no split table."""
     if jpg_root is None:
         return None
     from gazex_lib.data.mimic import MimicCxrJpg

@@ -147,8 +147,7 @@ def load_report_dataset(data_root: str | Path, *, section: str, cleaning: str,
     :param labels_file: a CheXpert-format label CSV to use instead of MIMIC-CXR-JPG's own
         (e.g. CheXbert's labels of the same reports); same columns.
     """
-    from gazex_lib.data.mimic import MimicCxrJpg, _int_columns, _read_table, load_sectioned_reports
-    from gazex_lib.data._csv import MimicFormatError
+    from gazex_lib.data.mimic import MimicCxrJpg, load_sectioned_reports, read_label_table
 
     require_choice("section", section, SECTIONS)
     require_choice("cleaning", cleaning, CLEANINGS)
@@ -156,17 +155,7 @@ def load_report_dataset(data_root: str | Path, *, section: str, cleaning: str,
     reports = load_sectioned_reports(root / schema.MIMIC_REPORTS_DIR)
     jpg = MimicCxrJpg(root / schema.MIMIC_JPG_DIR)
     split, meta = jpg.split, jpg.metadata
-    if labels_file is None:
-        chex = jpg.chexpert
-    else:
-        path = Path(labels_file)
-        cols = ["subject_id", "study_id", *CHEXBERT_LABELS]
-        chex = _int_columns(_read_table(path, cols)[cols].copy(), path, ["subject_id", "study_id"])
-        for col in CHEXBERT_LABELS:
-            vals = pd.to_numeric(chex[col], errors="coerce")
-            if (vals.notna() & ~vals.isin([1.0, 0.0, -1.0])).any():
-                raise MimicFormatError(f"{path}: column {col!r} holds values other than 1, 0, -1, empty")
-            chex[col] = vals.astype(np.float64)
+    chex = jpg.chexpert if labels_file is None else read_label_table(labels_file)
 
     dropped = Dropped("mimic-cxr reports", denominator=len(reports))
     df = reports.copy()

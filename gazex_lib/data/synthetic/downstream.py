@@ -34,8 +34,7 @@ from PIL import Image
 
 from gazex_lib.data import schema
 
-from .anatomy import make_anatomy
-from .downstream_findings import choose_downstream_kinds, plant_downstream, widen_mediastinum
+from .downstream_findings import study_findings
 from .downstream_reports import ms_cxr_pairs, study_report, vqa_questions
 from .mimic import CHEXPERT_COLUMNS, metadata_row, split_row
 from .phantom import encode_jpeg, render
@@ -115,11 +114,7 @@ def _plan(cfg, seed: int, reflacx_images: list[dict]) -> list[dict]:
 def _study(root: Path, st: dict, cfg, seed: int, image_size, jpeg_quality: int, out: dict) -> int:
     W, H = image_size
     rng = np.random.default_rng(np.random.SeedSequence([seed, 100, st["index"]]))
-    kinds = choose_downstream_kinds(rng, cfg.no_finding_fraction)
-    anatomy = make_anatomy(rng, W, H, "cardiomegaly" in kinds)
-    if "widened_mediastinum" in kinds:
-        anatomy = widen_mediastinum(anatomy)
-    findings = plant_downstream(rng, anatomy, kinds)
+    anatomy, findings = study_findings(rng, W, H, cfg.no_finding_fraction)
     sid, study, d = st["subject_id"], st["study_id"], st["dicom_id"]
     folder = root / schema.MIMIC_JPG_DIR / f"files/p{str(sid)[:2]}/p{sid}/s{study}"
     n_bytes = save_bytes(folder / f"{d}.jpg", encode_jpeg(render(anatomy, findings, rng), jpeg_quality))
@@ -166,11 +161,7 @@ def _iu(root: Path, cfg, seed: int) -> tuple[dict, list[dict], int]:
     truth, n_bytes = [], 0
     for k in range(cfg.n_iu):
         r = np.random.default_rng(np.random.SeedSequence([seed, 102, k]))
-        kinds = choose_downstream_kinds(r, cfg.no_finding_fraction)
-        anatomy = make_anatomy(r, W, H, "cardiomegaly" in kinds)
-        if "widened_mediastinum" in kinds:
-            anatomy = widen_mediastinum(anatomy)
-        findings = plant_downstream(r, anatomy, kinds)
+        anatomy, findings = study_findings(r, W, H, cfg.no_finding_fraction)
         ident = f"CXR{k + 1}_IM-{1000 + k}"
         n_bytes += save_bytes(root / schema.IU_XRAY_DIR / schema.IU_IMAGES_DIR / ident / "0.png",
                               _png(render(anatomy, findings, r)))

@@ -23,11 +23,11 @@ import math
 import numpy as np
 
 from ._canvas import _ramp
-from .anatomy import KINDS, Anatomy, plant_findings
+from .anatomy import KINDS, Anatomy, make_anatomy, plant_findings
 from .findings_paint import Scene, _opacity, painter
 
 __all__ = ["NEW_KINDS", "KIND_WEIGHTS", "choose_downstream_kinds", "plant_downstream", "widen_mediastinum",
-           "KIND_ORDER"]
+           "KIND_ORDER", "study_findings"]
 
 NEW_KINDS = ("pneumonia", "pleural_thickening", "fracture", "widened_mediastinum")
 #: Relative frequency of each kind among the downstream studies' findings.
@@ -93,6 +93,18 @@ def _place_new(rng: np.random.Generator, a: Anatomy, kind: str) -> dict:
         return _finding(kind, "Enlarged Cardiomediastinum", None, None, "moderate", a.spine_x,
                         top + 0.12 * H, half, 0.1 * H)
     raise ValueError(f"unknown downstream kind {kind!r}")
+
+
+def study_findings(rng: np.random.Generator, width: int, height: int,
+                   no_finding_fraction: float) -> tuple[Anatomy, list[dict]]:
+    """``(anatomy, findings)`` of one downstream study: its kinds
+    (:func:`choose_downstream_kinds`), an anatomy (enlarged heart for cardiomegaly, widened
+    mediastinum for ``widened_mediastinum``) and the planted findings, in that draw order."""
+    kinds = choose_downstream_kinds(rng, no_finding_fraction)
+    anatomy = make_anatomy(rng, width, height, "cardiomegaly" in kinds)
+    if "widened_mediastinum" in kinds:
+        anatomy = widen_mediastinum(anatomy)
+    return anatomy, plant_downstream(rng, anatomy, kinds)
 
 
 def plant_downstream(rng: np.random.Generator, anatomy: Anatomy, kinds: list[str]) -> list[dict]:

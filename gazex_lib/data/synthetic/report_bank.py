@@ -11,8 +11,8 @@ the rule-based labeller and checks that all 14 labels occur.
 * :data:`HEDGED`: per kind, sentences that leave it uncertain (a low planted certainty);
 * :data:`NEGATED`: per kind, sentences that deny it;
 * :data:`NORMAL`: normal statements (their labels are 0s), with the kinds that forbid them;
-* :data:`KIND_LABELS`: the labels a kind's positive sentence asserts (the first is the kind's
-  own label; e.g. ``pneumonia`` also asserts ``Consolidation``... only where its text says so).
+* :data:`KIND_LABEL`: each finding kind's own CheXbert label (a sentence may assert more: the
+  pneumonia sentence "consolidation ..., consistent with pneumonia" also asserts Consolidation).
 
 :func:`sentence_labels` and :func:`report_labels` aggregate as CheXpert does: per label,
 positive if any sentence says positive, else uncertain if any says uncertain, else negative if

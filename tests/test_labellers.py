@@ -187,7 +187,7 @@ def test_chexbert_checkpoint_layout(tiny):
 def test_chexbert_loads_every_tensor_strictly(tiny):
     import torch
 
-    lab = CheXbertLabeller(*tiny, device="cpu", progress=False)
+    lab = CheXbertLabeller(*tiny, batch_size=4, device="cpu", progress=False)
     saved = torch.load(tiny[0], weights_only=True)["model_state_dict"]
     loaded = lab.model.state_dict()
     assert set(loaded) == {k.removeprefix("module.") for k in saved}
@@ -196,7 +196,7 @@ def test_chexbert_loads_every_tensor_strictly(tiny):
 
 
 def test_chexbert_class_mapping(tiny):
-    lab = CheXbertLabeller(*tiny, device="cpu", progress=False)
+    lab = CheXbertLabeller(*tiny, batch_size=4, device="cpu", progress=False)
     out = lab.label(["No pleural effusion.", "there is a small pneumothorax", ""])
     # head j favours class j % 4 (13: class 1); CheXbert's label.py maps class 0 (blank) -> NaN,
     # 1 (positive) -> 1, 2 (negative) -> 0, 3 (uncertain) -> -1
@@ -233,7 +233,7 @@ def test_chexbert_logits_match_a_direct_forward_and_ignore_batching(tmp_path):
 
 
 def test_chexbert_tokenisation(tiny):
-    lab = CheXbertLabeller(*tiny, device="cpu", progress=False)
+    lab = CheXbertLabeller(*tiny, batch_size=4, device="cpu", progress=False)
     cls, sep = lab.tokenizer.cls_token_id, lab.tokenizer.sep_token_id
     assert lab.encode([""]) == [[cls, sep]]
     # whitespace runs and newlines collapse before WordPiece
@@ -257,25 +257,25 @@ def test_chexbert_strict_load_errors(tiny, tmp_path):
     ckpt, tok = tiny
     drop = _resave(ckpt, tmp_path / "drop.pth", lambda o: o["model_state_dict"].pop("module.linear_heads.13.bias"))
     with pytest.raises(CheXbertLoadError, match=r"drop\.pth.*missing keys \['linear_heads\.13\.bias'\]"):
-        CheXbertLabeller(drop, tok, device="cpu")
+        CheXbertLabeller(drop, tok, batch_size=4, device="cpu")
     extra = _resave(ckpt, tmp_path / "extra.pth",
                     lambda o: o["model_state_dict"].update({"module.linear_heads.14.bias": torch.zeros(2)}))
     with pytest.raises(CheXbertLoadError, match=r"unexpected keys \['linear_heads\.14\.bias'\]"):
-        CheXbertLabeller(extra, tok, device="cpu")
+        CheXbertLabeller(extra, tok, batch_size=4, device="cpu")
     bare = _resave(ckpt, tmp_path / "bare.pth", lambda o: o.pop("model_state_dict"))
     with pytest.raises(CheXbertLoadError, match="no 'model_state_dict'"):
-        CheXbertLabeller(bare, tok, device="cpu")
+        CheXbertLabeller(bare, tok, batch_size=4, device="cpu")
 
     def mixed(o):
         sd = o["model_state_dict"]
         sd["bert.pooler.dense.bias"] = sd.pop("module.bert.pooler.dense.bias")
     with pytest.raises(CheXbertLoadError, match="lack the 'module.' prefix"):
-        CheXbertLabeller(_resave(ckpt, tmp_path / "mixed.pth", mixed), tok, device="cpu")
+        CheXbertLabeller(_resave(ckpt, tmp_path / "mixed.pth", mixed), tok, batch_size=4, device="cpu")
     other, _ = _tiny_chexbert(tmp_path / "wide", hidden=16)   # config.json says 8: shapes differ
     with pytest.raises(CheXbertLoadError, match="size mismatch"):
-        CheXbertLabeller(other, tok, device="cpu")
+        CheXbertLabeller(other, tok, batch_size=4, device="cpu")
     with pytest.raises(FileNotFoundError, match="no vocab.txt"):
-        CheXbertLabeller(ckpt, tmp_path, device="cpu")
+        CheXbertLabeller(ckpt, tmp_path, batch_size=4, device="cpu")
 
 
 def test_chexbert_legacy_position_ids_are_dropped_and_counted(tiny, tmp_path):
@@ -283,9 +283,9 @@ def test_chexbert_legacy_position_ids_are_dropped_and_counted(tiny, tmp_path):
 
     legacy = _resave(tiny[0], tmp_path / "legacy.pth", lambda o: o["model_state_dict"].update(
         {"module.bert.embeddings.position_ids": torch.arange(MAX_TOKENS)[None]}))
-    lab = CheXbertLabeller(legacy, tiny[1], device="cpu", progress=False)
+    lab = CheXbertLabeller(legacy, tiny[1], batch_size=4, device="cpu", progress=False)
     assert lab.model.dropped_keys == ("bert.embeddings.position_ids",)
-    ref = CheXbertLabeller(*tiny, device="cpu", progress=False)
+    ref = CheXbertLabeller(*tiny, batch_size=4, device="cpu", progress=False)
     pd.testing.assert_frame_equal(lab.label(["no"]), ref.label(["no"]), check_exact=True)
     assert lab.fingerprint() != ref.fingerprint()   # different bytes, different cache
 
@@ -347,7 +347,7 @@ def test_labeller_agreement_command(tiny, tmp_path, capsys):
                "--tokenizer-path", str(tiny[1]), "--out", str(out), "--no-cache"])
     assert rc == 0
     saved = pd.read_csv(out, index_col="label")
-    expected = labeller_agreement(CheXbertLabeller(*tiny, device="cpu", progress=False).label(reports),
+    expected = labeller_agreement(CheXbertLabeller(*tiny, batch_size=4, device="cpu", progress=False).label(reports),
                                   RuleLabeller(progress=False).label(reports))
     pd.testing.assert_frame_equal(saved, expected, check_dtype=False, check_names=False)
     assert "reference: CheXbert" in capsys.readouterr().out

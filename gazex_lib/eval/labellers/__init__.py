@@ -22,7 +22,7 @@ __all__ = ["Labeller", "CheXbertLabeller", "CheXbertLoadError", "RuleLabeller", 
            "labeller_agreement", "AGREEMENT_COLUMNS", "load_chexbert", "text_key"]
 
 
-def get_labeller(section=None, *, chexbert_path=None, tokenizer_path=None, cache_dir=None,
+def get_labeller(section, *, chexbert_path=None, tokenizer_path=None, cache_dir=None,
                  progress: bool = True) -> Labeller:
     """CheXbert when a checkpoint is given, else the rule-based fallback.
 
@@ -32,14 +32,12 @@ def get_labeller(section=None, *, chexbert_path=None, tokenizer_path=None, cache
     A checkpoint without a tokenizer folder raises ``ValueError``: CheXbert's numbers depend on
     its own tokenizer, so the fallback is never substituted silently.
     """
-    ckpt = chexbert_path if chexbert_path is not None else getattr(section, "chexbert_path", None)
-    tok = tokenizer_path if tokenizer_path is not None else getattr(section, "tokenizer_path", None)
+    ckpt = chexbert_path if chexbert_path is not None else section.chexbert_path
+    tok = tokenizer_path if tokenizer_path is not None else section.tokenizer_path
     if ckpt is None:
         return RuleLabeller(cache_dir=cache_dir, progress=progress)
     if tok is None:
         raise ValueError(f"CheXbert checkpoint {ckpt} given without labeller.tokenizer_path "
                          "(a local bert-base-uncased folder)")
-    kwargs = {}
-    if section is not None:
-        kwargs = {"batch_size": section.batch_size, "device": section.device}
-    return CheXbertLabeller(ckpt, tok, cache_dir=cache_dir, progress=progress, **kwargs)
+    return CheXbertLabeller(ckpt, tok, batch_size=section.batch_size, device=section.device,
+                            cache_dir=cache_dir, progress=progress)

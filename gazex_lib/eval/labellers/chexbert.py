@@ -155,14 +155,14 @@ class CheXbertLabeller(Labeller):
 
     :param checkpoint_path: the public ``chexbert.pth``.
     :param tokenizer_path: a local ``bert-base-uncased`` folder (``vocab.txt``, ``config.json``).
-    :param batch_size: texts per forward pass (default from ``configs/``: ``labeller.batch_size``).
-    :param device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available).
+    :param batch_size: texts per forward pass (``labeller.batch_size`` of ``configs/``).
+    :param device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available; ``labeller.device``).
     """
 
     name = "chexbert"
     comparable_to_chexbert = True
 
-    def __init__(self, checkpoint_path, tokenizer_path, *, batch_size: int = 18, device: str = "auto",
+    def __init__(self, checkpoint_path, tokenizer_path, *, batch_size: int, device: str,
                  cache_dir=None, progress: bool = True):
         super().__init__(cache_dir=cache_dir, progress=progress)
         import torch
